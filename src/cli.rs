@@ -1,0 +1,166 @@
+//! Command-line definitions (clap derive). The only module that knows clap.
+//!
+//! Style: flags are long and spelled out; every flag has a one-line help that says what it does
+//! and its default; values name their kind (`DIR`, `N`, `DURATION`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rl-search",
+    version,
+    about = "Turn a Markdown reading list into a local, offline, searchable library",
+    long_about = "Turn a Markdown reading list into a local, offline, searchable library.\n\n\
+        `rl-search update` fetches every link of the list (the built-in Anti-hype LLM reading list \
+        unless --list is given), extracts the text of pages and PDFs, and indexes it. \
+        `rl-search QUERY` searches it; `rl-search read ID` shows a document offline.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// Library folder [default: ./index]
+    #[arg(long, global = true, value_name = "DIR", env = "RL_SEARCH_INDEX")]
+    pub index: Option<PathBuf>,
+
+    /// When to use colour: auto (a terminal, without NO_COLOR), always or never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Search the library (same as `rl-search search QUERY...`)
+    #[command(flatten)]
+    pub search: SearchArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every link of the list(s), extract and index them
+    Update(UpdateArgs),
+    /// Search the library
+    Search(SearchArgs),
+    /// Show one document's stored text, offline
+    Read(ReadArgs),
+    /// Show each link's state: ok, failed or pending
+    Status(StatusArgs),
+    /// Show what the indexer would see for one file or URL, without touching the library
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// A reading list: a Markdown file or an http(s) URL; repeat for several
+    /// [default: the lists of the last update, else the built-in list]
+    #[arg(long = "list", value_name = "PATH_OR_URL")]
+    pub lists: Vec<String>,
+
+    /// Refetch everything, ignoring validators and --max-age
+    #[arg(long)]
+    pub force: bool,
+
+    /// Skip links checked more recently than this (e.g. 12h, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+
+    /// Wait for another running update to finish instead of failing at once
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Downloads in flight at once, across all hosts
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Downloads in flight at once to one host
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_host: usize,
+
+    /// Politeness for one host, HOST=N or HOST=N/SPACING (e.g. arxiv.org=1/3s); repeatable
+    #[arg(long = "host-rule", value_name = "RULE")]
+    pub host_rules: Vec<String>,
+
+    /// Give up on a download after this long (per attempt)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    pub timeout: std::time::Duration,
+
+    /// Largest document to download, in bytes (after decompression)
+    #[arg(long, value_name = "BYTES", default_value_t = crate::fetch::DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+
+    /// Rebuild the search index from the stored text (no network)
+    #[arg(long)]
+    pub reindex: bool,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct SearchArgs {
+    /// Words to search for; "quoted phrases", -excluded, OR, title:/section:/kind:/host: work
+    #[arg(value_name = "QUERY")]
+    pub query: Vec<String>,
+
+    /// Number of hits to show
+    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT)]
+    pub limit: usize,
+
+    /// Only documents whose section matches
+    #[arg(long, value_name = "SECTION")]
+    pub section: Option<String>,
+
+    /// Only documents of this kind: paper, pdf, page, video, repo, gist, text
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+
+    /// Only documents from this host (e.g. arxiv.org)
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// One JSON object per hit, per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// A document id (as search prints it) or the link's URL
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// Write the original bytes (the HTML or PDF as downloaded)
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Never use a pager
+    #[arg(long)]
+    pub no_pager: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One JSON object with a `documents` list and totals
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// A local file (HTML, PDF, text) or an http(s) URL
+    #[arg(value_name = "PATH_OR_URL")]
+    pub target: String,
+
+    /// Print a JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+
+    /// Treat a local file as this content type instead of guessing (e.g. text/html)
+    #[arg(long, value_name = "MIME")]
+    pub content_type: Option<String>,
+}

@@ -1,0 +1,62 @@
+//! `rl-search QUERY` / `rl-search search QUERY`: ranked hits, for people or as JSON lines.
+//! An empty library is filled first, so a new user's first search just works.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::Exit;
+use crate::cli::SearchArgs;
+use crate::config::Config;
+use crate::index::LibraryIndex;
+use crate::output::{self, Style};
+use crate::search::{self, SearchOptions};
+use crate::store::Store;
+
+pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
+    let query = args.query.join(" ");
+    if query.trim().is_empty() {
+        anyhow::bail!("the query is empty: give some words to search for");
+    }
+    let store = Store::open(&cfg.index_dir, false)?;
+    let lib = match LibraryIndex::open_existing(&store.tantivy_dir())? {
+        Some(lib) if lib.num_docs()? > 0 => lib,
+        _ => {
+            eprintln!(
+                "rl-search: the library at {} is empty; running `rl-search update` first (this downloads the reading list)",
+                cfg.index_dir.display()
+            );
+            let report = super::update::run(cfg, &super::update::UpdateSettings::default())?;
+            let mut err = std::io::stderr();
+            let _ = writeln!(
+                err,
+                "rl-search: fetched {} documents, {} failed (see `rl-search status`)",
+                report.new + report.changed + report.unchanged,
+                report.failed.len()
+            );
+            LibraryIndex::open_or_create(&store.tantivy_dir())?
+        }
+    };
+    let opts = SearchOptions {
+        limit: args.limit,
+        section: args.section.clone(),
+        kind: args.kind.clone(),
+        host: args.host.clone(),
+    };
+    let hits = search::search(&lib, &query, &opts)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        output::hits_json(&mut out, &hits)?;
+    } else if hits.is_empty() {
+        eprintln!("no documents match {query:?}");
+    } else {
+        output::hits(&mut out, &hits, Style { color: cfg.color })?;
+    }
+    out.flush()?;
+    Ok(if hits.is_empty() {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}

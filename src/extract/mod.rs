@@ -1,0 +1,218 @@
+//! Extraction: the bytes of one fetched resource, plus its Content-Type, become a title, plain
+//! text and metadata. The content type is sniffed from the bytes when the header is missing or
+//! wrong: a `%PDF-` body is a PDF whatever the server says.
+
+pub mod html;
+pub mod pdf;
+pub mod sites;
+pub mod text;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What kind of content a resource turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Html,
+    Pdf,
+    Text,
+    Json,
+}
+
+/// What the indexer sees of one resource.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Extracted {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    pub description: Option<String>,
+    pub text: String,
+    /// Too little text to be the real content (pages that need JavaScript).
+    pub thin: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum ExtractError {
+    #[error("unsupported content type {0}: not indexed")]
+    Unsupported(String),
+    #[error(transparent)]
+    Pdf(#[from] pdf::PdfError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Decides what a body is: sniffed bytes first for the formats servers mislabel, then the header.
+pub fn sniff(body: &[u8], content_type: Option<&str>, url: &str) -> Result<Format, ExtractError> {
+    let head = &body[..body.len().min(1024)];
+    let lead: Vec<u8> = head
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace() || **b == 0xef || **b == 0xbb || **b == 0xbf)
+        .take(64)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if head.windows(5).take(1024).any(|w| w == b"%PDF-") {
+        return Ok(Format::Pdf);
+    }
+    let mime = content_type
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let looks_html = lead.starts_with(b"<!doctype html")
+        || lead.starts_with(b"<html")
+        || lead.starts_with(b"<head");
+    match mime.as_str() {
+        "text/html" | "application/xhtml+xml" => Ok(Format::Html),
+        "application/pdf" | "application/x-pdf" => Ok(Format::Pdf),
+        m if m.ends_with("json") => Ok(Format::Json),
+        "text/plain" | "text/markdown" | "text/x-markdown" | "text/x-rst" | "text/csv" | ""
+            if looks_html =>
+        {
+            Ok(Format::Html)
+        }
+        "text/plain" | "text/markdown" | "text/x-markdown" | "text/x-rst" | "text/csv" => {
+            Ok(Format::Text)
+        }
+        "application/octet-stream" | "binary/octet-stream" | "" => {
+            if looks_html {
+                Ok(Format::Html)
+            } else if is_texty_path(url) && std::str::from_utf8(head).is_ok() {
+                Ok(Format::Text)
+            } else {
+                Err(ExtractError::Unsupported(if mime.is_empty() {
+                    "(none)".into()
+                } else {
+                    mime
+                }))
+            }
+        }
+        m if m.starts_with("text/") => Ok(Format::Text),
+        _ => Err(ExtractError::Unsupported(mime)),
+    }
+}
+
+fn is_texty_path(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".md", ".txt", ".markdown", ".rst", ".text"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// Extracts one resource. PDF extraction is contained and bounded by `pdf_timeout`.
+pub fn extract(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: &str,
+    pdf_timeout: Duration,
+) -> Result<(Format, Extracted), ExtractError> {
+    let format = sniff(body, content_type, url)?;
+    let charset = content_type.and_then(text::charset_param);
+    let extracted = match format {
+        Format::Pdf => {
+            let doc = pdf::extract(body.to_vec(), pdf_timeout)?;
+            let thin = doc.text.trim().is_empty();
+            Extracted {
+                title: doc.title,
+                author: doc.author,
+                text: doc.text,
+                thin,
+                ..Default::default()
+            }
+        }
+        Format::Html => {
+            let decoded = text::decode(body, charset, true);
+            let doc = html::extract(&decoded);
+            Extracted {
+                title: doc.title,
+                author: doc.author,
+                published: doc.published,
+                description: doc.description,
+                text: doc.text,
+                thin: doc.thin,
+            }
+        }
+        Format::Text => {
+            let decoded = text::decode(body, charset, false);
+            Extracted {
+                title: sites::markdown_title(&decoded),
+                thin: decoded.trim().chars().count() < html::THIN_CHARS,
+                text: text::tidy(&decoded),
+                ..Default::default()
+            }
+        }
+        Format::Json => {
+            let decoded = text::decode(body, charset, false);
+            sites::from_json(&decoded).ok_or_else(|| {
+                ExtractError::Unsupported("application/json (not a known API answer)".into())
+            })?
+        }
+    };
+    Ok((format, extracted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_trusts_bytes_over_headers() {
+        assert_eq!(
+            sniff(b"%PDF-1.7\n...", Some("text/html"), "x").unwrap(),
+            Format::Pdf
+        );
+        assert_eq!(
+            sniff(b"<!DOCTYPE html><p>x", None, "x").unwrap(),
+            Format::Html
+        );
+        assert_eq!(
+            sniff(b"<html>", Some("text/plain"), "x").unwrap(),
+            Format::Html
+        );
+        assert_eq!(
+            sniff(b"# Title", Some("text/plain; charset=utf-8"), "x").unwrap(),
+            Format::Text
+        );
+        assert_eq!(
+            sniff(
+                b"# T",
+                Some("application/octet-stream"),
+                "https://h/README.md"
+            )
+            .unwrap(),
+            Format::Text
+        );
+        assert!(matches!(
+            sniff(b"\x89PNG....", Some("image/png"), "x"),
+            Err(ExtractError::Unsupported(_))
+        ));
+        assert!(matches!(
+            sniff(b"PK\x03\x04", Some("application/zip"), "x"),
+            Err(ExtractError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn markdown_is_kept_as_text_with_its_heading_as_title() {
+        let (f, e) = extract(
+            b"# LLM numbers\n\nSome text about tokens.\n",
+            Some("text/plain"),
+            "u",
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(f, Format::Text);
+        assert_eq!(e.title.as_deref(), Some("LLM numbers"));
+        assert!(e.text.contains("tokens"));
+    }
+}

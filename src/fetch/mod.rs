@@ -1,0 +1,352 @@
+//! The fetcher: one HTTP GET with everything the real web needs around it — per-host politeness,
+//! retries, conditional requests, a cap on the decoded body, bounded redirects and timeouts.
+//! Proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) and `SSL_CERT_FILE` are honoured by reqwest.
+
+pub mod politeness;
+pub mod retry;
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::redirect;
+use thiserror::Error;
+
+use politeness::{HostGate, HostRule};
+
+/// Larger decoded bodies are abandoned: no reading-list document is bigger, and it bounds memory.
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// Redirects followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// No byte for this long (headers or body) and the request is abandoned.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The whole transfer of one attempt, headers to last byte.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// An honest User-Agent: who we are and that we are a tool, not a browser.
+pub const USER_AGENT: &str = concat!(
+    "rl-search/",
+    env!("CARGO_PKG_VERSION"),
+    " (reading-list indexer; +https://crates.io/crates/rl-search)"
+);
+
+/// Settings of a [`Fetcher`].
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub max_bytes: u64,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub total_timeout: Duration,
+    pub attempts: u32,
+    pub per_host: HostRule,
+    pub host_rules: Vec<(String, HostRule)>,
+    /// Sent as a bearer token to api.github.com (raises its 60 requests/hour limit).
+    pub github_token: Option<String>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            total_timeout: DEFAULT_TOTAL_TIMEOUT,
+            attempts: retry::DEFAULT_ATTEMPTS,
+            per_host: HostRule::default(),
+            host_rules: politeness::builtin_rules(),
+            github_token: None,
+        }
+    }
+}
+
+/// Validators from the last good copy, sent so an unchanged resource costs a 304.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A downloaded resource.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Where the body came from after redirects.
+    pub final_url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What one GET came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// 304: the stored copy is current.
+    NotModified,
+    Fetched(Fetched),
+}
+
+/// Why a fetch failed; each names the URL so a report line stands on its own.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("{url}: HTTP {status}{}", reason_suffix(*status))]
+    Status { url: String, status: u16 },
+    #[error("{url}: timed out ({what})")]
+    Timeout { url: String, what: String },
+    #[error("{url}: could not connect: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("{url}: body larger than {limit} bytes (decoded); raise --max-bytes to allow it")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: {reason}")]
+    Redirect { url: String, reason: String },
+    #[error("{url}: {reason}")]
+    Other { url: String, reason: String },
+}
+
+fn reason_suffix(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default()
+}
+
+impl FetchError {
+    /// The HTTP status, for errors that have one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    fn retryable(&self) -> bool {
+        match self {
+            FetchError::Status { status, .. } => retry::retryable_status(*status),
+            FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
+            FetchError::Other { .. } => true,
+            FetchError::TooLarge { .. } | FetchError::Redirect { .. } => false,
+        }
+    }
+}
+
+/// A shared HTTP client with politeness; cheap to share by reference across tasks.
+pub struct Fetcher {
+    client: reqwest::Client,
+    gate: HostGate,
+    opts: FetchOptions,
+}
+
+impl Fetcher {
+    pub fn new(opts: FetchOptions) -> Result<Self, FetchError> {
+        let policy = redirect::Policy::custom(|attempt| {
+            let next = attempt.url();
+            if !matches!(next.scheme(), "http" | "https") {
+                let reason = format!("redirect to a non-http(s) URL ({next})");
+                return attempt.error(reason);
+            }
+            if attempt.previous().iter().any(|u| u == next) {
+                let reason = format!("redirect loop at {next}");
+                return attempt.error(reason);
+            }
+            if attempt.previous().len() > MAX_REDIRECTS {
+                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .timeout(opts.total_timeout)
+            .redirect(policy)
+            .build()
+            .map_err(|e| FetchError::Other {
+                url: String::new(),
+                reason: format!("cannot set up the HTTP client: {e}"),
+            })?;
+        let gate = HostGate::new(opts.per_host, opts.host_rules.clone());
+        Ok(Fetcher { client, gate, opts })
+    }
+
+    /// GETs `url`, retrying transient failures, within the host's politeness rules.
+    pub async fn get(&self, url: &str, validators: &Validators) -> Result<Outcome, FetchError> {
+        let host = resolve_host(url);
+        let mut retry_no = 0;
+        loop {
+            let result = {
+                let _permit = self.gate.acquire(&host).await;
+                self.attempt(url, validators).await
+            };
+            match result {
+                Ok(outcome) => return Ok(outcome),
+                Err((err, retry_after)) => {
+                    if !err.retryable() || retry_no + 1 >= self.opts.attempts {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(retry::delay(retry_no, retry_after)).await;
+                    retry_no += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        url: &str,
+        validators: &Validators,
+    ) -> Result<Outcome, (FetchError, Option<Duration>)> {
+        let mut req = self.client.get(url);
+        if let Some(etag) = &validators.etag {
+            req = req.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            req = req.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        if let Some(token) = &self.opts.github_token
+            && resolve_host(url) == "api.github.com"
+        {
+            req = req.bearer_auth(token);
+        }
+        if resolve_host(url) == "api.github.com" {
+            // The raw media type gives a README or file as it is, not wrapped in JSON.
+            let accept = if url.ends_with("/readme") {
+                "application/vnd.github.raw"
+            } else {
+                "application/vnd.github+json"
+            };
+            req = req.header(header::ACCEPT, accept);
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| (self.classify(url, e), None))?;
+        let status = resp.status().as_u16();
+        if status == 304 {
+            return Ok(Outcome::NotModified);
+        }
+        if !(200..300).contains(&status) {
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+            return Err((
+                FetchError::Status {
+                    url: url.to_string(),
+                    status,
+                },
+                retry_after,
+            ));
+        }
+        let headers = resp.headers().clone();
+        let final_url = resp.url().to_string();
+        let limit = self.opts.max_bytes;
+        if resp.content_length().is_some_and(|n| n > limit) && !is_encoded(&headers) {
+            return Err((
+                FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                },
+                None,
+            ));
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    // Chunks are already decoded, so this caps the decoded size: a gzip bomb stops here.
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err((
+                            FetchError::TooLarge {
+                                url: url.to_string(),
+                                limit,
+                            },
+                            None,
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err((self.classify(url, e), None)),
+            }
+        }
+        Ok(Outcome::Fetched(Fetched {
+            final_url,
+            status,
+            content_type: header_str(&headers, header::CONTENT_TYPE),
+            etag: header_str(&headers, header::ETAG),
+            last_modified: header_str(&headers, header::LAST_MODIFIED),
+            body,
+        }))
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
+        let url = url.to_string();
+        if e.is_timeout() {
+            return FetchError::Timeout {
+                url,
+                what: "no answer in time".into(),
+            };
+        }
+        if e.is_redirect() {
+            return FetchError::Redirect {
+                url,
+                reason: error_chain(&e),
+            };
+        }
+        if e.is_connect() {
+            return FetchError::Connect {
+                url,
+                reason: root_cause(&e),
+            };
+        }
+        FetchError::Other {
+            url,
+            reason: root_cause(&e),
+        }
+    }
+}
+
+fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v != HeaderValue::from_static("identity"))
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn resolve_host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default()
+}
+
+/// The innermost cause: what actually went wrong, without reqwest's wrapping.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// For redirect errors, reqwest's message plus our policy's reason.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![];
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = c.source();
+    }
+    parts.last().cloned().unwrap_or_default()
+}

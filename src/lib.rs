@@ -1,0 +1,18 @@
+//! rl-search: a Markdown reading list becomes a local, offline, searchable library.
+//!
+//! The pipeline, one module per stage: [`list`] (Markdown → links) → [`resolve`] (URL rules) →
+//! [`fetch`] → [`extract`] → [`assemble`] → [`store`] → [`index`] → [`search`]. Only
+//! [`commands`] wires stages together; only [`cli`] knows clap; only [`output`] prints results.
+
+pub mod assemble;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod extract;
+pub mod fetch;
+pub mod index;
+pub mod list;
+pub mod output;
+pub mod resolve;
+pub mod search;
+pub mod store;

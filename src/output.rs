@@ -1,0 +1,179 @@
+//! Terminal and JSON rendering: the only module that writes results to stdout. Untrusted text
+//! (titles, snippets, page text) is stripped of control characters before it is printed.
+
+use std::io::{self, Write};
+
+use crate::extract::text::strip_controls;
+use crate::search::Hit;
+use crate::store::{DocRecord, State};
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn cyan(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+    /// Matched words: bold yellow on a terminal, `[…]` markers without colour.
+    pub fn highlight(&self, s: &str) -> String {
+        if self.color {
+            self.paint("1;33", s)
+        } else {
+            format!("[{s}]")
+        }
+    }
+}
+
+/// Clean one line of untrusted text for the terminal.
+pub fn clean(s: &str) -> String {
+    strip_controls(s).replace(['\n', '\t'], " ")
+}
+
+/// Search hits for people: rank, title, then kind · host · section · id, URL and snippet.
+pub fn hits(out: &mut dyn Write, hits: &[Hit], style: Style) -> io::Result<()> {
+    let width = hits.len().to_string().len();
+    for hit in hits {
+        let pad = " ".repeat(width + 2);
+        writeln!(
+            out,
+            "{:>width$}. {}",
+            hit.rank,
+            style.bold(&clean(&hit.title)),
+            width = width
+        )?;
+        let mut facts = vec![hit.kind.clone(), hit.host.clone()];
+        if !hit.section.is_empty() {
+            facts.push(clean(&hit.section));
+        }
+        writeln!(
+            out,
+            "{pad}{}  {}",
+            style.dim(&facts.join(" · ")),
+            style.cyan(&format!("id {}", hit.id))
+        )?;
+        writeln!(out, "{pad}{}", clean(&hit.url))?;
+        if !hit.snippet.is_empty() {
+            writeln!(
+                out,
+                "{pad}{}",
+                render_snippet(&hit.snippet, &hit.highlights, style)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The snippet with matched ranges highlighted; control characters stripped piecewise so the
+/// ranges stay valid.
+pub fn render_snippet(snippet: &str, ranges: &[std::ops::Range<usize>], style: Style) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at || r.end > snippet.len() {
+            continue;
+        }
+        out.push_str(&clean(&snippet[at..r.start]));
+        out.push_str(&style.highlight(&clean(&snippet[r.clone()])));
+        at = r.end;
+    }
+    out.push_str(&clean(&snippet[at..]));
+    out
+}
+
+/// One JSON object per hit, per line; the snippet marks matches with `[…]`.
+pub fn hits_json(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+    for hit in hits {
+        let mut v = serde_json::to_value(hit).expect("hits serialise");
+        v["snippet"] = render_snippet(&hit.snippet, &hit.highlights, Style { color: false }).into();
+        writeln!(out, "{v}")?;
+    }
+    Ok(())
+}
+
+/// The header `read` prints above a document's text.
+pub fn read_header(rec: &DocRecord, style: Style) -> String {
+    let mut s = format!("{}\n", style.bold(&clean(&rec.title)));
+    s += &format!("{}\n", clean(&rec.url));
+    let mut facts = vec![format!("id {}", rec.id), rec.kind.clone()];
+    if !rec.section.is_empty() {
+        facts.push(format!("section: {}", clean(&rec.section)));
+    }
+    if let Some(a) = &rec.author {
+        facts.push(format!("by {}", clean(a)));
+    }
+    if let Some(f) = &rec.fetched_at {
+        facts.push(format!("fetched {f}"));
+    }
+    s += &format!("{}\n", style.dim(&facts.join(" · ")));
+    if let Some(n) = &rec.note {
+        s += &format!("{}\n", style.dim(&format!("note: {n}")));
+    }
+    s += &"─".repeat(60);
+    s.push('\n');
+    s
+}
+
+/// Per-link table for `status`.
+pub fn status_table(out: &mut dyn Write, docs: &[DocRecord], style: Style) -> io::Result<()> {
+    for d in docs {
+        let state = match d.state {
+            State::Ok if d.last_error.is_some() => style.red("ok*    "),
+            State::Ok => style.green("ok     "),
+            State::Failed => style.red("failed "),
+            State::Pending => style.dim("pending"),
+        };
+        let title = if d.title.is_empty() {
+            &d.link_text
+        } else {
+            &d.title
+        };
+        let title: String = clean(title).chars().take(60).collect();
+        writeln!(
+            out,
+            "{} {} {:<6} {}",
+            style.cyan(&d.id),
+            state,
+            d.kind,
+            title
+        )?;
+        writeln!(out, "                  {}", style.dim(&clean(&d.url)))?;
+        if let Some(e) = &d.last_error {
+            let kept = if d.state == State::Ok {
+                " (keeping the copy from before)"
+            } else {
+                ""
+            };
+            writeln!(out, "                  {}{}", style.red(&clean(e)), kept)?;
+        } else if let Some(n) = &d.note {
+            writeln!(
+                out,
+                "                  {}",
+                style.dim(&format!("note: {}", clean(n)))
+            )?;
+        }
+    }
+    Ok(())
+}

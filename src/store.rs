@@ -1,0 +1,365 @@
+//! The library on disk. Per document: its metadata record (`docs/ID.json`), its raw bytes
+//! (`raw/ID-HASH.EXT`) and its extracted text (`text/ID-HASH.txt`). Content files are named by
+//! their hash and written before the record that points at them, and every file is written to a
+//! temporary name and renamed, so a crash at any moment leaves the last good state readable.
+//! A lock file keeps two updates from writing at once.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("library {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "library {0} is being updated by another rl-search (pid {1}); try again when it ends, or pass --wait"
+    )]
+    Locked(PathBuf, String),
+    #[error("{path} is damaged ({reason}); run `rl-search update` to fetch it again")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Where a document stands after its latest attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// A good copy is stored (the latest attempt may still have failed: see `last_error`).
+    Ok,
+    /// No good copy: every attempt so far failed.
+    Failed,
+    /// Not fetched yet.
+    #[default]
+    Pending,
+}
+
+/// One fetched resource of a document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SourceRecord {
+    pub url: String,
+    pub final_url: String,
+    pub http_status: u16,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sha256: String,
+    pub bytes: u64,
+    /// File name under `raw/`.
+    pub raw_file: String,
+}
+
+/// Everything rl-search knows about one link.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DocRecord {
+    pub id: String,
+    pub url: String,
+    pub link_text: String,
+    pub section: String,
+    pub kind: String,
+    pub title: String,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    pub description: Option<String>,
+    pub state: State,
+    /// Text too short to be the real content; a note says why.
+    pub thin: bool,
+    pub note: Option<String>,
+    pub http_status: Option<u16>,
+    pub bytes: u64,
+    pub text_chars: usize,
+    pub text_sha256: Option<String>,
+    /// File name under `text/`.
+    pub text_file: Option<String>,
+    /// When the stored copy was downloaded (RFC 3339).
+    pub fetched_at: Option<String>,
+    /// When the link was last checked, successfully or not.
+    pub checked_at: Option<String>,
+    pub last_error: Option<String>,
+    pub sources: Vec<SourceRecord>,
+}
+
+/// The lists the library was built from and their links, in order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub lists: Vec<String>,
+    pub entries: Vec<ManifestEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub id: String,
+    pub url: String,
+    pub link_text: String,
+    pub section: String,
+}
+
+/// A short id that stays the same for a URL across updates and machines.
+pub fn doc_id(url: &str) -> String {
+    hex(&Sha256::digest(url.as_bytes()))[..8].to_string()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Held while an update writes; released on drop (and by the OS if the process dies).
+pub struct LockGuard {
+    _file: File,
+}
+
+/// The library directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens a library, creating its folders when `create` is set.
+    pub fn open(root: &Path, create: bool) -> Result<Store, StoreError> {
+        let store = Store {
+            root: root.to_path_buf(),
+        };
+        if create {
+            for dir in ["docs", "raw", "text", "tantivy"] {
+                let p = root.join(dir);
+                fs::create_dir_all(&p).map_err(io_err(&p))?;
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn tantivy_dir(&self) -> PathBuf {
+        self.root.join("tantivy")
+    }
+
+    /// Takes the writer's lock; fails at once if another process holds it, unless `wait`.
+    pub fn lock(&self, wait: bool) -> Result<LockGuard, StoreError> {
+        let path = self.root.join(".lock");
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) if wait => file.lock().map_err(io_err(&path))?,
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(StoreError::Locked(
+                    self.root.clone(),
+                    if holder.is_empty() {
+                        "unknown".into()
+                    } else {
+                        holder.into()
+                    },
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
+        }
+        file.set_len(0).map_err(io_err(&path))?;
+        write!(file, "{}", std::process::id()).map_err(io_err(&path))?;
+        Ok(LockGuard { _file: file })
+    }
+
+    pub fn load_manifest(&self) -> Result<Option<Manifest>, StoreError> {
+        self.read_json(&self.root.join("library.json"))
+    }
+
+    pub fn save_manifest(&self, m: &Manifest) -> Result<(), StoreError> {
+        self.write_json(&self.root.join("library.json"), m)
+    }
+
+    pub fn load_record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
+        self.read_json(&self.root.join("docs").join(format!("{id}.json")))
+    }
+
+    /// Saves a record and then removes the content files its previous version used.
+    pub fn save_record(
+        &self,
+        rec: &DocRecord,
+        previous: Option<&DocRecord>,
+    ) -> Result<(), StoreError> {
+        self.write_json(
+            &self.root.join("docs").join(format!("{}.json", rec.id)),
+            rec,
+        )?;
+        if let Some(prev) = previous {
+            for s in &prev.sources {
+                if !rec.sources.iter().any(|n| n.raw_file == s.raw_file) {
+                    let _ = fs::remove_file(self.root.join("raw").join(&s.raw_file));
+                }
+            }
+            if let Some(old) = &prev.text_file
+                && prev.text_file != rec.text_file
+            {
+                let _ = fs::remove_file(self.root.join("text").join(old));
+            }
+        }
+        Ok(())
+    }
+
+    /// All stored records, in no particular order; unreadable ones are skipped.
+    pub fn records(&self) -> Vec<DocRecord> {
+        let Ok(dir) = fs::read_dir(self.root.join("docs")) else {
+            return vec![];
+        };
+        dir.filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| self.read_json(&e.path()).ok().flatten())
+            .collect()
+    }
+
+    /// Stores raw bytes under a content-addressed name and returns that name.
+    pub fn write_raw(
+        &self,
+        id: &str,
+        sha: &str,
+        ext: &str,
+        bytes: &[u8],
+    ) -> Result<String, StoreError> {
+        let name = format!("{id}-{}.{ext}", &sha[..16]);
+        let path = self.root.join("raw").join(&name);
+        if !path.exists() {
+            atomic_write(&path, bytes)?;
+        }
+        Ok(name)
+    }
+
+    pub fn read_raw(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let path = self.root.join("raw").join(name);
+        fs::read(&path).map_err(io_err(&path))
+    }
+
+    /// Stores extracted text under a content-addressed name and returns that name.
+    pub fn write_text(&self, id: &str, sha: &str, text: &str) -> Result<String, StoreError> {
+        let name = format!("{id}-{}.txt", &sha[..16]);
+        let path = self.root.join("text").join(&name);
+        if !path.exists() {
+            atomic_write(&path, text.as_bytes())?;
+        }
+        Ok(name)
+    }
+
+    pub fn read_text(&self, name: &str) -> Result<String, StoreError> {
+        let path = self.root.join("text").join(name);
+        fs::read_to_string(&path).map_err(io_err(&path))
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &Path,
+    ) -> Result<Option<T>, StoreError> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        path: path.to_path_buf(),
+                        reason: e.to_string(),
+                    })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(path)(e)),
+        }
+    }
+
+    fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(value).expect("records serialise");
+        atomic_write(path, &bytes)
+    }
+}
+
+/// Writes to a temporary file in the same folder, flushes it to disk, then renames it over
+/// the target: readers see the old file or the new one, never half of one.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    let write = || -> io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io_err(path)(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_short_and_stable() {
+        assert_eq!(
+            doc_id("https://arxiv.org/abs/2001.08361"),
+            doc_id("https://arxiv.org/abs/2001.08361")
+        );
+        assert_eq!(doc_id("https://a.example/").len(), 8);
+        assert_ne!(doc_id("https://a.example/"), doc_id("https://b.example/"));
+    }
+
+    #[test]
+    fn records_round_trip_and_old_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), true).unwrap();
+        let sha1 = sha256_hex(b"one");
+        let t1 = store.write_text("abcd1234", &sha1, "one").unwrap();
+        let rec1 = DocRecord {
+            id: "abcd1234".into(),
+            text_file: Some(t1.clone()),
+            ..Default::default()
+        };
+        store.save_record(&rec1, None).unwrap();
+        let sha2 = sha256_hex(b"two");
+        let t2 = store.write_text("abcd1234", &sha2, "two").unwrap();
+        let rec2 = DocRecord {
+            text_file: Some(t2.clone()),
+            ..rec1.clone()
+        };
+        store.save_record(&rec2, Some(&rec1)).unwrap();
+        assert_eq!(store.read_text(&t2).unwrap(), "two");
+        assert!(store.read_text(&t1).is_err(), "replaced text is removed");
+        assert_eq!(store.records().len(), 1);
+    }
+
+    #[test]
+    fn second_lock_fails_fast() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), true).unwrap();
+        let _held = store.lock(false).unwrap();
+        let err = store.lock(false).err().unwrap();
+        assert!(err.to_string().contains("being updated"), "{err}");
+    }
+}
