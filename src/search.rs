@@ -2,11 +2,12 @@
 //! link text weigh most); all words must match by default, falling back to any word when that
 //! finds nothing; a phrase/proximity clause lifts documents where the words stand together.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, TantivyDocument, Term};
@@ -63,8 +64,176 @@ pub fn search(
 ) -> Result<Vec<Hit>, SearchError> {
     let reader = lib.index.reader()?;
     let searcher = reader.searcher();
+    let first = build_query(lib, query, opts)?;
+    if has_operators(query) || query.split_whitespace().count() < 2 {
+        return run(lib, &searcher, &*first, opts.limit);
+    }
+    // Relevance feedback: documents like the best hit rank above documents that merely share
+    // a word with the query ("scaling laws" → the Chinchilla paper, which never says "laws").
+    // The feedback documents: the best that hold the words together (a sloppy phrase), else
+    // the best hit. Documents that merely share one word make poor feedback.
+    let phrase = phrase_query(lib, query)?;
+    let mut top = searcher.search(
+        &*phrase,
+        &TopDocs::with_limit(FEEDBACK_DOCS).order_by_score(),
+    )?;
+    if top.is_empty() {
+        top = searcher.search(&*first, &TopDocs::with_limit(1).order_by_score())?;
+    }
+    if top.is_empty() {
+        return run(lib, &searcher, &*first, opts.limit);
+    }
+    let addrs: Vec<_> = top.iter().map(|(_, a)| *a).collect();
+    let expanded: Box<dyn Query> = match feedback(lib, &searcher, &addrs, query)? {
+        Some(like) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, first),
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(like, FEEDBACK_WEIGHT)),
+            ),
+        ])),
+        None => first,
+    };
+    run(lib, &searcher, &*expanded, opts.limit)
+}
+
+/// How much the expansion counts against the user's own words. RM3 weighs the two equally;
+/// ours has phrase and title boosts on the user's side, so the expansion gets a boost too.
+const FEEDBACK_WEIGHT: f32 = 2.0;
+
+/// Feedback reads at most this much of each top hit's body.
+const FEEDBACK_SCAN_BYTES: usize = 20_000;
+/// How many top hits feed the expansion (RM3 uses about 10 on large collections; a reading
+/// list is small, so fewer).
+const FEEDBACK_DOCS: usize = 3;
+
+/// Local context analysis (Xu & Croft): the words that stand near the query's words in the
+/// feedback documents, weighted by how often they do and how rare they are in the library.
+fn feedback(
+    lib: &LibraryIndex,
+    searcher: &Searcher,
+    addrs: &[tantivy::DocAddress],
+    query: &str,
+) -> Result<Option<Box<dyn Query>>, SearchError> {
+    let num_docs = searcher.num_docs();
+    if num_docs < 3 {
+        return Ok(None);
+    }
+    let f = lib.fields;
+    let mut analyzer = lib.index.tokenizer_for_field(f.body)?;
+    let stems = |analyzer: &mut tantivy::tokenizer::TextAnalyzer, text: &str| {
+        let mut out = vec![];
+        let mut stream = analyzer.token_stream(text);
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        out
+    };
+    let query_stems: HashSet<String> = stems(&mut analyzer, query).into_iter().collect();
+    let stop: HashSet<String> = STOP_WORDS
+        .iter()
+        .flat_map(|w| stems(&mut analyzer, w))
+        .collect();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for addr in addrs {
+        let doc: TantivyDocument = searcher.doc(*addr)?;
+        let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+        let tokens = stems(
+            &mut analyzer,
+            &body[..floor_char_boundary(body, FEEDBACK_SCAN_BYTES)],
+        );
+        // Passages: where every query word occurs within a few tokens of each other.
+        for (i, t) in tokens.iter().enumerate() {
+            if !query_stems.contains(t) {
+                continue;
+            }
+            let near = &tokens[i.saturating_sub(4)..(i + 5).min(tokens.len())];
+            if !query_stems.iter().all(|q| near.contains(q)) {
+                continue;
+            }
+            for w in
+                &tokens[i.saturating_sub(FEEDBACK_WINDOW)..(i + FEEDBACK_WINDOW).min(tokens.len())]
+            {
+                if w.len() >= 3
+                    && !query_stems.contains(w)
+                    && !stop.contains(w)
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                {
+                    *counts.entry(w.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut scored = vec![];
+    for (w, c) in counts {
+        let df = searcher.doc_freq(&Term::from_field_text(f.body, &w))?;
+        if df < 2 || c < 2 {
+            continue; // a word in one document only cannot lead anywhere else
+        }
+        let idf = ((num_docs as f32 + 1.0) / (df as f32 + 0.5)).ln();
+        scored.push((c as f32 * idf, w));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(FEEDBACK_TERMS);
+    let Some(best) = scored.first().map(|s| s.0) else {
+        return Ok(None);
+    };
+    let clauses: Vec<(Occur, Box<dyn Query>)> = scored
+        .into_iter()
+        .map(|(score, w)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(f.body, &w),
+                IndexRecordOption::WithFreqs,
+            ));
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(q, score / best)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Ok(Some(Box::new(BooleanQuery::new(clauses))))
+}
+
+/// Tokens either side of a query passage that count as its context.
+const FEEDBACK_WINDOW: usize = 12;
+/// Expansion terms kept.
+const FEEDBACK_TERMS: usize = 10;
+
+const STOP_WORDS: &[&str] = &[
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
+    "one", "our", "out", "has", "have", "his", "how", "its", "may", "new", "now", "see", "way",
+    "who", "did", "get", "use", "that", "with", "this", "from", "they", "will", "would", "there",
+    "their", "what", "about", "which", "when", "make", "like", "time", "just", "know", "take",
+    "into", "your", "some", "could", "them", "than", "then", "these", "other", "only", "also",
+    "more", "most", "such", "been", "were", "each", "where", "does", "here", "very", "over",
+];
+
+/// The query's words as a sloppy phrase in the title, link text or body.
+fn phrase_query(lib: &LibraryIndex, query: &str) -> Result<Box<dyn Query>, SearchError> {
+    let f = lib.fields;
+    let parser = QueryParser::for_index(&lib.index, vec![f.title, f.link_text, f.body]);
+    let phrase = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let q = format!("title:\"{phrase}\"~2^4 body:\"{phrase}\"~3^4 link_text:\"{phrase}\"~2^3");
+    parser.parse_query(&q).map_err(|e| SearchError::BadQuery {
+        query: query.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn has_operators(q: &str) -> bool {
+    q.contains(['"', ':', '(', '+', '-', '*', '~', '^'])
+        || q.split_whitespace().any(|w| w == "OR" || w == "AND")
+}
+
+/// The user's query: any word may match, all words together score more, and the words as a
+/// (sloppy) phrase more still; plus the --section/--kind/--host filters.
+fn build_query(
+    lib: &LibraryIndex,
+    query: &str,
+    opts: &SearchOptions,
+) -> Result<Box<dyn Query>, SearchError> {
+    let f = lib.fields;
     let parser = |conjunction: bool| {
-        let f = lib.fields;
         let mut p =
             QueryParser::for_index(&lib.index, vec![f.title, f.link_text, f.section, f.body]);
         p.set_field_boost(f.title, 3.0);
@@ -75,46 +244,21 @@ pub fn search(
         }
         p
     };
-    let strict = build_query(lib, &parser(true), query, opts)?;
-    let mut hits = run(lib, &searcher, &*strict, opts.limit)?;
-    if hits.is_empty() && !has_operators(query) {
-        let loose = build_query(lib, &parser(false), query, opts)?;
-        hits = run(lib, &searcher, &*loose, opts.limit)?;
-    }
-    Ok(hits)
-}
-
-fn has_operators(q: &str) -> bool {
-    q.contains(['"', ':', '(', '+', '-', '*'])
-        || q.split_whitespace().any(|w| w == "OR" || w == "AND")
-}
-
-fn build_query(
-    lib: &LibraryIndex,
-    parser: &QueryParser,
-    query: &str,
-    opts: &SearchOptions,
-) -> Result<Box<dyn Query>, SearchError> {
     let bad = |e: tantivy::query::QueryParserError| SearchError::BadQuery {
         query: query.to_string(),
         reason: e.to_string(),
     };
-    let user = parser.parse_query(query).map_err(bad)?;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user)];
-
-    // Words together beat words apart: a sloppy phrase over title and body as a bonus.
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
     let words: Vec<&str> = query.split_whitespace().collect();
-    if words.len() > 1 && !has_operators(query) {
-        let phrase = words.join(" ");
-        let boost_q =
-            format!("title:\"{phrase}\"~2^4 body:\"{phrase}\"~3^4 link_text:\"{phrase}\"~2^3");
-        if let Ok(q) = parser.parse_query(&boost_q) {
-            clauses.push((Occur::Should, q));
-        }
+    if has_operators(query) || words.len() < 2 {
+        clauses.push((Occur::Must, parser(true).parse_query(query).map_err(bad)?));
+    } else {
+        clauses.push((Occur::Must, parser(false).parse_query(query).map_err(bad)?));
+        clauses.push((Occur::Should, parser(true).parse_query(query).map_err(bad)?));
+        clauses.push((Occur::Should, phrase_query(lib, query)?));
     }
-    let f = lib.fields;
     if let Some(section) = &opts.section {
-        let q = parser
+        let q = parser(false)
             .parse_query(&format!("section:\"{}\"", section.replace('"', " ")))
             .map_err(bad)?;
         clauses.push((Occur::Must, q));
@@ -294,7 +438,7 @@ mod tests {
         let hits = search(&lib, "embedding", &o).unwrap();
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].id, "b");
-        // No document has both words: fall back to any word.
+        // No document has both words: any word matches.
         assert_eq!(
             search(&lib, "embeddings kubernetes", &opts())
                 .unwrap()
@@ -302,6 +446,48 @@ mod tests {
             2
         );
         assert!(search(&lib, "zebra", &opts()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn words_near_the_query_find_related_documents() {
+        let (_d, lib) = lib_with(&[
+            (
+                "kaplan",
+                "Scaling Laws",
+                "Papers",
+                "empirical scaling laws for the cross entropy loss, as Kaplan measured; the loss follows scaling laws of compute",
+            ),
+            (
+                "survey",
+                "A Survey",
+                "Papers",
+                "the Kaplan scaling laws and the Chinchilla scaling laws describe loss against compute",
+            ),
+            (
+                "chinchilla",
+                "Compute-Optimal Training",
+                "Papers",
+                "Chinchilla: scaling model size and tokens together minimises loss for a compute budget; Chinchilla beats Gopher",
+            ),
+            (
+                "k8s",
+                "Scaling Kubernetes",
+                "Ops",
+                "we grew our cluster to many nodes",
+            ),
+            ("other", "Cooking", "Misc", "a recipe for bread"),
+        ]);
+        let ids: Vec<String> = search(&lib, "scaling laws", &opts())
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let pos = |id: &str| ids.iter().position(|x| x == id).unwrap();
+        assert!(pos("chinchilla") < pos("k8s"), "{ids:?}");
+        assert!(
+            !ids.contains(&"other".to_string()),
+            "documents without any query word stay out"
+        );
     }
 
     #[test]
