@@ -92,6 +92,10 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
     pub timeout: std::time::Duration,
 
+    /// Retries of a download after a timeout, a reset, 408, 429 or 5xx (with backoff)
+    #[arg(long, value_name = "N", default_value_t = crate::fetch::retry::DEFAULT_ATTEMPTS - 1)]
+    pub retries: u32,
+
     /// Largest document to download, in bytes (after decompression)
     #[arg(long, value_name = "BYTES", default_value_t = crate::fetch::DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,

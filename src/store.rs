@@ -185,7 +185,23 @@ impl Store {
         }
         file.set_len(0).map_err(io_err(&path))?;
         write!(file, "{}", std::process::id()).map_err(io_err(&path))?;
+        self.remove_stale_temp_files();
         Ok(LockGuard { _file: file })
+    }
+
+    /// Temporary files a killed writer left behind; only safe to remove under the lock.
+    fn remove_stale_temp_files(&self) {
+        for dir in ["", "docs", "raw", "text"] {
+            let Ok(entries) = fs::read_dir(self.root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if name.to_string_lossy().contains(".tmp") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
     }
 
     pub fn load_manifest(&self) -> Result<Option<Manifest>, StoreError> {

@@ -29,7 +29,10 @@ const BOILERPLATE_PAGE: &str = r##"<!doctype html><html><head>
 fn fixture_server(version: Arc<AtomicUsize>) -> Server {
     let pdf = make_pdf(
         Some("Attention Mechanisms in Practice"),
-        &["Attention mechanisms let a transformer weigh tokens.", "Self-attention compares every token with every other token."],
+        &[
+            "Attention mechanisms let a transformer weigh tokens.",
+            "Self-attention compares every token with every other token.",
+        ],
     );
     Server::start(move |req| {
         let v = version.load(Ordering::SeqCst);
@@ -84,32 +87,53 @@ fn update_search_read_status_and_refresh() {
     let run = env.run(&["update", "--list", list]);
     run.expect_code(1);
     let out = run.stdout();
-    assert!(out.contains("5 new, 0 changed, 0 unchanged, 1 failed"), "{out}");
+    assert!(
+        out.contains("5 new, 0 changed, 0 unchanged, 1 failed"),
+        "{out}"
+    );
     assert!(out.contains("/missing") && out.contains("404"), "{out}");
-    assert!(run.stderr().contains("mailto:someone@example.org"), "skipped link is warned about");
+    assert!(
+        run.stderr().contains("mailto:someone@example.org"),
+        "skipped link is warned about"
+    );
 
     // Boilerplate stays out of the index; the article is in.
     env.run(&["gradient", "descent"]).expect_code(0);
-    env.run(&["search", "cookies", "privacy", "newsletter"]).expect_code(1);
+    env.run(&["search", "cookies", "privacy", "newsletter"])
+        .expect_code(1);
     let hits = env.run(&["search", "momentum", "ravines", "--json"]);
     hits.expect_code(0);
     let hits = hits.json_lines();
     assert_eq!(hits.len(), 1);
-    for key in ["rank", "id", "url", "title", "section", "kind", "score", "snippet"] {
+    for key in [
+        "rank", "id", "url", "title", "section", "kind", "score", "snippet",
+    ] {
         assert!(hits[0].get(key).is_some(), "missing {key} in {}", hits[0]);
     }
     assert_eq!(hits[0]["title"], "Gradient Descent Explained");
     assert_eq!(hits[0]["section"], "Optimisation");
     assert_eq!(hits[0]["kind"], "page");
-    assert!(hits[0]["snippet"].as_str().unwrap().contains("[Momentum]"), "{}", hits[0]);
+    assert!(
+        hits[0]["snippet"].as_str().unwrap().contains("[Momentum]"),
+        "{}",
+        hits[0]
+    );
     let id = hits[0]["id"].as_str().unwrap().to_string();
 
     // The PDF is text, with its metadata title; the redirect landed.
-    let pdf_hits = env.run(&["search", "self-attention", "--json"]).json_lines();
+    let pdf_hits = env
+        .run(&["search", "self-attention", "--json"])
+        .json_lines();
     assert_eq!(pdf_hits[0]["title"], "Attention Mechanisms in Practice");
     assert_eq!(pdf_hits[0]["kind"], "pdf");
-    let moved = env.run(&["search", "byte pair encoding", "--json"]).json_lines();
-    assert_eq!(moved[0]["url"], server.url("/old-location"), "the list's URL stays the identity");
+    let moved = env
+        .run(&["search", "byte pair encoding", "--json"])
+        .json_lines();
+    assert_eq!(
+        moved[0]["url"],
+        server.url("/old-location"),
+        "the list's URL stays the identity"
+    );
 
     // read: header then text, offline; --raw gives the original bytes.
     let read = env.run(&["read", &id]);
@@ -130,12 +154,26 @@ fn update_search_read_status_and_refresh() {
     let v: serde_json::Value = serde_json::from_str(&status.stdout()).unwrap();
     let docs = v["documents"].as_array().unwrap();
     assert_eq!(docs.len(), 6);
-    let missing = docs.iter().find(|d| d["url"].as_str().unwrap().ends_with("/missing")).unwrap();
+    let missing = docs
+        .iter()
+        .find(|d| d["url"].as_str().unwrap().ends_with("/missing"))
+        .unwrap();
     assert_eq!(missing["state"], "failed");
     assert_eq!(missing["http_status"], 404);
     assert!(missing["last_error"].as_str().unwrap().contains("404"));
     for d in docs {
-        for key in ["url", "title", "section", "kind", "state", "http_status", "bytes", "text_chars", "fetched_at", "last_error"] {
+        for key in [
+            "url",
+            "title",
+            "section",
+            "kind",
+            "state",
+            "http_status",
+            "bytes",
+            "text_chars",
+            "fetched_at",
+            "last_error",
+        ] {
             assert!(d.get(key).is_some(), "status lacks {key}: {d}");
         }
     }
@@ -147,7 +185,10 @@ fn update_search_read_status_and_refresh() {
     let run = env.run(&["update"]); // remembers the list
     run.expect_code(1);
     let out = run.stdout();
-    assert!(out.contains("0 new, 1 changed, 3 unchanged, 2 failed"), "{out}");
+    assert!(
+        out.contains("0 new, 1 changed, 3 unchanged, 2 failed"),
+        "{out}"
+    );
     assert!(out.contains("kept the copy from before"), "{out}");
     assert_eq!(server.hits("/papers/attention.pdf"), before + 1);
     let conditional = server
@@ -157,15 +198,30 @@ fn update_search_read_status_and_refresh() {
         .find(|r| r.path == "/papers/attention.pdf")
         .unwrap()
         .clone();
-    assert!(conditional.header("if-none-match").is_some(), "refresh sends validators");
-    assert!(conditional.header("user-agent").unwrap().starts_with("rl-search/"));
+    assert!(
+        conditional.header("if-none-match").is_some(),
+        "refresh sends validators"
+    );
+    assert!(
+        conditional
+            .header("user-agent")
+            .unwrap()
+            .starts_with("rl-search/")
+    );
 
     env.run(&["submarine"]).expect_code(0);
     env.run(&["zeppelin"]).expect_code(1);
     // The flaky page failed this time but its good copy stays searchable and readable.
     env.run(&["quaternions"]).expect_code(0);
-    let v: serde_json::Value = serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
-    let flaky = v["documents"].as_array().unwrap().iter().find(|d| d["url"].as_str().unwrap().ends_with("/flaky")).unwrap().clone();
+    let v: serde_json::Value =
+        serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
+    let flaky = v["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["url"].as_str().unwrap().ends_with("/flaky"))
+        .unwrap()
+        .clone();
     assert_eq!(flaky["state"], "ok");
     assert!(flaky["last_error"].as_str().unwrap().contains("404"));
 }
@@ -173,18 +229,24 @@ fn update_search_read_status_and_refresh() {
 #[test]
 fn exit_codes_and_errors_are_one_line() {
     let server = Server::start(|req| match req.path.as_str() {
-        "/a" => Reply::html("<html><head><title>Alpha</title></head><body><p>Alpha particles and beta decay are described in this paragraph of reasonable length for extraction.</p></body></html>"),
+        "/a" => Reply::html(
+            "<html><head><title>Alpha</title></head><body><p>Alpha particles and beta decay are described in this paragraph of reasonable length for extraction.</p></body></html>",
+        ),
         _ => Reply::status(404),
     });
     let env = Env::new();
     let list = env.write("list.md", &format!("- [a]({})\n", server.url("/a")));
-    env.run(&["update", "--list", list.to_str().unwrap()]).expect_code(0);
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
     env.run(&["alpha"]).expect_code(0);
     env.run(&["nothingmatchesthis"]).expect_code(1);
 
     for (args, needle) in [
         (vec!["search", "title:"], "query"),
-        (vec!["update", "--list", "does-not-exist.md"], "does-not-exist.md"),
+        (
+            vec!["update", "--list", "does-not-exist.md"],
+            "does-not-exist.md",
+        ),
         (vec!["extract", "no-such-file.html"], "no-such-file.html"),
         (vec!["update", "--host-rule", "bogus"], "bogus"),
     ] {
@@ -203,26 +265,43 @@ fn exit_codes_and_errors_are_one_line() {
 
 #[test]
 fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
-    let server = Server::start(|_| Reply::html("<html><body><p>Some text that is long enough to be indexed as the body of this page, really.</p></body></html>"));
+    let server = Server::start(|_| {
+        Reply::html(
+            "<html><body><p>Some text that is long enough to be indexed as the body of this page, really.</p></body></html>",
+        )
+    });
     let env = Env::new();
     let list = env.write("list.md", &format!("- [a]({})\n", server.url("/a")));
-    env.run(&["update", "--list", list.to_str().unwrap()]).expect_code(0);
-    let lock = std::fs::OpenOptions::new().write(true).open(env.library().join(".lock")).unwrap();
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(env.library().join(".lock"))
+        .unwrap();
     lock.try_lock().unwrap();
     let run = env.run(&["update"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("being updated by another rl-search"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("being updated by another rl-search"),
+        "{}",
+        run.stderr()
+    );
     drop(lock);
     env.run(&["update"]).expect_code(0);
 }
 
 #[test]
 fn search_on_an_empty_library_updates_first() {
-    let server = Server::start(|_| Reply::html("<html><head><title>Lonely</title></head><body><p>A lonely page about hedgehogs, with enough words in it to be kept by the extractor.</p></body></html>"));
+    let server = Server::start(|_| {
+        Reply::html(
+            "<html><head><title>Lonely</title></head><body><p>A lonely page about hedgehogs, with enough words in it to be kept by the extractor.</p></body></html>",
+        )
+    });
     let env = Env::new();
     let list = env.write("list.md", &format!("- [a]({})\n", server.url("/a")));
     // --reindex records the list without fetching, leaving an empty index.
-    env.run(&["update", "--list", list.to_str().unwrap(), "--reindex"]).expect_code(0);
+    env.run(&["update", "--list", list.to_str().unwrap(), "--reindex"])
+        .expect_code(0);
     let run = env.run(&["hedgehogs"]);
     run.expect_code(0);
     assert!(run.stderr().contains("empty"), "{}", run.stderr());
@@ -259,13 +338,21 @@ fn extract_shows_what_the_indexer_sees() {
 
 #[test]
 fn untrusted_titles_cannot_drive_the_terminal() {
-    let server = Server::start(|_| Reply::html("<html><head><title>Evil \u{1b}[2J\u{1b}]0;pwned\u{7} title</title></head><body><p>Walruses are the subject of this page, which has enough words to be indexed for sure.</p></body></html>"));
+    let server = Server::start(|_| {
+        Reply::html(
+            "<html><head><title>Evil \u{1b}[2J\u{1b}]0;pwned\u{7} title</title></head><body><p>Walruses are the subject of this page, which has enough words to be indexed for sure.</p></body></html>",
+        )
+    });
     let env = Env::new();
     let list = env.write("list.md", &format!("- [a]({})\n", server.url("/a")));
-    env.run(&["update", "--list", list.to_str().unwrap()]).expect_code(0);
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
     let out = env.run(&["walruses", "--color", "always"]).stdout();
     assert!(out.contains("Evil"));
-    assert!(!out.contains("\u{1b}[2J") && !out.contains("\u{1b}]0;"), "{out:?}");
+    assert!(
+        !out.contains("\u{1b}[2J") && !out.contains("\u{1b}]0;"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -274,11 +361,18 @@ fn remembers_lists_and_drops_links_removed_from_them() {
     let c2 = counter.clone();
     let server = Server::start(move |req| {
         *c2.lock().unwrap() += 1;
-        Reply::html(&format!("<html><head><title>{0}</title></head><body><p>Page {0} is about narwhals and has enough words to be indexed properly by the tool.</p></body></html>", req.path))
+        Reply::html(&format!(
+            "<html><head><title>{0}</title></head><body><p>Page {0} is about narwhals and has enough words to be indexed properly by the tool.</p></body></html>",
+            req.path
+        ))
     });
     let env = Env::new();
-    let both = env.write("both.md", &format!("- [a]({})\n- [b]({})\n", server.url("/a"), server.url("/b")));
-    env.run(&["update", "--list", both.to_str().unwrap()]).expect_code(0);
+    let both = env.write(
+        "both.md",
+        &format!("- [a]({})\n- [b]({})\n", server.url("/a"), server.url("/b")),
+    );
+    env.run(&["update", "--list", both.to_str().unwrap()])
+        .expect_code(0);
     assert_eq!(env.run(&["narwhals", "--json"]).json_lines().len(), 2);
     let one = env.write("one.md", &format!("- [a]({})\n", server.url("/a")));
     let run = env.run(&["update", "--list", one.to_str().unwrap()]);

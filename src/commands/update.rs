@@ -552,6 +552,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
     let mut fetch = FetchOptions {
         max_bytes: args.max_bytes,
         total_timeout: args.timeout,
+        attempts: args.retries + 1,
         per_host: HostRule {
             concurrency: args.per_host.max(1),
             spacing: Duration::ZERO,

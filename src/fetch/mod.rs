@@ -23,6 +23,10 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole transfer of one attempt, headers to last byte.
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Slowest acceptable transfer, in bytes per second, once `DEFAULT_RATE_GRACE` has passed.
+pub const DEFAULT_MIN_RATE: u64 = 1024;
+pub const DEFAULT_RATE_GRACE: Duration = Duration::from_secs(10);
+
 /// An honest User-Agent: who we are and that we are a tool, not a browser.
 pub const USER_AGENT: &str = concat!(
     "rl-search/",
@@ -38,6 +42,10 @@ pub struct FetchOptions {
     pub read_timeout: Duration,
     pub total_timeout: Duration,
     pub attempts: u32,
+    /// Below this many bytes per second (after `rate_grace`), a transfer is abandoned: a server
+    /// dripping bytes cannot hold a run hostage.
+    pub min_rate: u64,
+    pub rate_grace: Duration,
     pub per_host: HostRule,
     pub host_rules: Vec<(String, HostRule)>,
     /// Sent as a bearer token to api.github.com (raises its 60 requests/hour limit).
@@ -52,6 +60,8 @@ impl Default for FetchOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
             attempts: retry::DEFAULT_ATTEMPTS,
+            min_rate: DEFAULT_MIN_RATE,
+            rate_grace: DEFAULT_RATE_GRACE,
             per_host: HostRule::default(),
             host_rules: politeness::builtin_rules(),
             github_token: None,
@@ -156,8 +166,8 @@ impl Fetcher {
         });
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
+            .connect_timeout(opts.connect_timeout.min(opts.total_timeout))
+            .read_timeout(opts.read_timeout.min(opts.total_timeout))
             .timeout(opts.total_timeout)
             .redirect(policy)
             .build()
@@ -252,7 +262,25 @@ impl Fetcher {
             ));
         }
         let mut body = Vec::new();
+        let started = std::time::Instant::now();
         loop {
+            let elapsed = started.elapsed();
+            if elapsed > self.opts.rate_grace
+                && (body.len() as f64 / elapsed.as_secs_f64()) < self.opts.min_rate as f64
+            {
+                return Err((
+                    FetchError::Timeout {
+                        url: url.to_string(),
+                        what: format!(
+                            "transfer slower than {} bytes/s ({} bytes in {:.0?})",
+                            self.opts.min_rate,
+                            body.len(),
+                            elapsed
+                        ),
+                    },
+                    None,
+                ));
+            }
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     // Chunks are already decoded, so this caps the decoded size: a gzip bomb stops here.

@@ -23,7 +23,9 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -47,6 +49,8 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub fault: Fault,
+    /// Wait this long before answering.
+    pub delay: Duration,
 }
 
 impl Reply {
@@ -55,7 +59,7 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
-            fault: Fault::None,
+            ..Default::default()
         }
     }
     pub fn html(body: &str) -> Reply {
@@ -69,7 +73,19 @@ impl Reply {
         }
     }
     pub fn status(status: u16) -> Reply {
-        Reply::new(status, "text/html", format!("<html><body>status {status}</body></html>"))
+        Reply::new(
+            status,
+            "text/html",
+            format!("<html><body>status {status}</body></html>"),
+        )
+    }
+    pub fn delayed(mut self, d: Duration) -> Reply {
+        self.delay = d;
+        self
+    }
+    pub fn with_fault(mut self, f: Fault) -> Reply {
+        self.fault = f;
+        self
     }
     pub fn with_header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
@@ -90,7 +106,9 @@ impl Reply {
 }
 
 fn fxhash(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf29ce484222325u64, |h, &x| (h ^ x as u64).wrapping_mul(0x100000001b3))
+    b.iter().fold(0xcbf29ce484222325u64, |h, &x| {
+        (h ^ x as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
@@ -132,7 +150,12 @@ impl Server {
     }
 }
 
-fn serve(mut stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usize>>, log: &Mutex<Vec<Request>>) {
+fn serve(
+    mut stream: TcpStream,
+    handler: &Handler,
+    hits: &Mutex<HashMap<String, usize>>,
+    log: &Mutex<Vec<Request>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
@@ -155,15 +178,23 @@ fn serve(mut stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, 
                 headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
             }
         }
-        let req = Request { path: path.clone(), headers };
+        let req = Request {
+            path: path.clone(),
+            headers,
+        };
         *hits.lock().unwrap().entry(path).or_default() += 1;
         log.lock().unwrap().push(req.clone());
         let reply = handler(&req);
+        thread::sleep(reply.delay);
         if matches!(reply.fault, Fault::Hang) {
             thread::sleep(Duration::from_secs(600));
             return;
         }
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            reply.status,
+            reply.body.len()
+        );
         for (k, v) in &reply.headers {
             head += &format!("{k}: {v}\r\n");
         }
@@ -249,7 +280,9 @@ pub struct Env {
 impl Env {
     pub fn new() -> Env {
         COUNTER.fetch_add(1, Ordering::Relaxed);
-        Env { dir: tempfile::tempdir().unwrap() }
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -279,7 +312,16 @@ impl Env {
     pub fn command(&self, cwd: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rl-search"));
         cmd.args(args).current_dir(cwd);
-        for v in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "PAGER", "GITHUB_TOKEN"] {
+        for v in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "PAGER",
+            "GITHUB_TOKEN",
+        ] {
             cmd.env_remove(v);
         }
         cmd.env("NO_PROXY", "*")
@@ -305,11 +347,20 @@ impl Run {
     }
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code(), code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self
     }
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
-        self.stdout().lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+        self.stdout()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
     }
 }
 

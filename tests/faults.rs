@@ -1,0 +1,294 @@
+//! The fetcher against a fault-injecting local server: every case finishes within its bound,
+//! without a panic, and never costs a good stored copy.
+
+mod common;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Env, Fault, Reply, Server, make_pdf};
+
+const PAGE: &str = "<html><head><title>Fine Page</title></head><body><article><p>A perfectly fine page about lighthouses, long enough to be kept as the main text by the extractor.</p></article></body></html>";
+
+/// Runs `update` on a one-link list and returns (run, seconds taken).
+fn update_one(env: &Env, url: &str, extra: &[&str]) -> (common::Run, f64) {
+    let list = env.write("list.md", &format!("- [x]({url})\n"));
+    let mut args = vec!["update", "--list", list.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let t = Instant::now();
+    let run = env.run(&args);
+    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+    (run, t.elapsed().as_secs_f64())
+}
+
+fn counting(f: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Server {
+    let n = Arc::new(AtomicUsize::new(0));
+    Server::start(move |_| f(n.fetch_add(1, Ordering::SeqCst)))
+}
+
+#[test]
+fn retry_after_429_is_honoured() {
+    let server = counting(|n| {
+        if n == 0 {
+            Reply::status(429).with_header("Retry-After", "1")
+        } else {
+            Reply::html(PAGE)
+        }
+    });
+    let env = Env::new();
+    let (run, secs) = update_one(&env, &server.url("/p"), &[]);
+    run.expect_code(0);
+    assert_eq!(server.hits("/p"), 2);
+    assert!(secs >= 1.0, "waited for Retry-After ({secs:.2}s)");
+}
+
+#[test]
+fn two_503s_then_ok() {
+    let server = counting(|n| {
+        if n < 2 {
+            Reply::status(503)
+        } else {
+            Reply::html(PAGE)
+        }
+    });
+    let env = Env::new();
+    update_one(&env, &server.url("/p"), &[]).0.expect_code(0);
+    assert_eq!(server.hits("/p"), 3);
+}
+
+#[test]
+fn a_404_is_not_retried() {
+    let server = Server::start(|_| Reply::status(404));
+    let env = Env::new();
+    let (run, _) = update_one(&env, &server.url("/gone"), &[]);
+    run.expect_code(1);
+    assert_eq!(server.hits("/gone"), 1);
+    assert!(
+        run.stdout().contains("HTTP 404 Not Found"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn reset_mid_body_is_retried() {
+    let server = counting(|n| {
+        let r = Reply::html(PAGE);
+        if n == 0 {
+            r.with_fault(Fault::ResetMidBody)
+        } else {
+            r
+        }
+    });
+    let env = Env::new();
+    update_one(&env, &server.url("/p"), &[]).0.expect_code(0);
+    assert_eq!(server.hits("/p"), 2);
+}
+
+#[test]
+fn a_server_that_never_answers_is_bounded() {
+    let server = Server::start(|_| Reply::html(PAGE).with_fault(Fault::Hang));
+    let env = Env::new();
+    let (run, secs) = update_one(
+        &env,
+        &server.url("/hang"),
+        &["--timeout", "2s", "--retries", "1"],
+    );
+    run.expect_code(1);
+    assert!(run.stdout().contains("timed out"), "{}", run.stdout());
+    assert!(secs < 10.0, "took {secs:.1}s");
+}
+
+#[test]
+fn a_dripping_server_is_bounded() {
+    let body = format!("<html><body><p>{}</p></body></html>", "slow ".repeat(400));
+    let server = Server::start(move |_| {
+        Reply::html(&body).with_fault(Fault::Drip(Duration::from_millis(100)))
+    });
+    let env = Env::new();
+    let (run, secs) = update_one(
+        &env,
+        &server.url("/drip"),
+        &["--timeout", "2s", "--retries", "0"],
+    );
+    run.expect_code(1);
+    assert!(secs < 8.0, "took {secs:.1}s");
+}
+
+#[test]
+fn redirect_loops_are_detected() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/a" => Reply::redirect("/b"),
+        _ => Reply::redirect("/a"),
+    });
+    let env = Env::new();
+    let (run, _) = update_one(&env, &server.url("/a"), &[]);
+    run.expect_code(1);
+    assert!(run.stdout().contains("redirect loop"), "{}", run.stdout());
+    assert!(server.hits("/a") <= 2, "no retries of a loop");
+}
+
+#[test]
+fn gzip_bombs_stop_at_the_cap() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(
+        bomb.len() < 1 << 20,
+        "64 MiB compresses to {} bytes",
+        bomb.len()
+    );
+    let server = Server::start(move |_| {
+        Reply::new(200, "text/html", bomb.clone()).with_header("Content-Encoding", "gzip")
+    });
+    let env = Env::new();
+    let (run, secs) = update_one(&env, &server.url("/bomb"), &["--max-bytes", "1000000"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("larger than 1000000 bytes"),
+        "{}",
+        run.stdout()
+    );
+    assert!(secs < 10.0);
+}
+
+#[test]
+fn oversized_bodies_are_refused() {
+    let server = Server::start(|_| Reply::new(200, "text/plain", vec![b'a'; 2_000_000]));
+    let env = Env::new();
+    let (run, _) = update_one(&env, &server.url("/big.txt"), &["--max-bytes", "1000000"]);
+    run.expect_code(1);
+    assert!(run.stdout().contains("larger than"), "{}", run.stdout());
+}
+
+#[test]
+fn a_pdf_served_as_html_is_read_as_pdf() {
+    let pdf = make_pdf(
+        Some("Mislabelled Paper About Sextants"),
+        &["Sextants measure the angle between two objects."],
+    );
+    let server = Server::start(move |_| Reply::new(200, "text/html", pdf.clone()));
+    let env = Env::new();
+    update_one(&env, &server.url("/paper"), &[])
+        .0
+        .expect_code(0);
+    let hits = env.run(&["sextants", "--json"]).json_lines();
+    assert_eq!(hits[0]["kind"], "pdf");
+    assert_eq!(hits[0]["title"], "Mislabelled Paper About Sextants");
+}
+
+#[test]
+fn unchanged_documents_cost_one_conditional_request_and_no_commit() {
+    let server = Server::start(|req| Reply::html(PAGE).conditional(req));
+    let env = Env::new();
+    update_one(&env, &server.url("/p"), &[]).0.expect_code(0);
+    let run = env.run(&["update"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("0 new, 0 changed, 1 unchanged, 0 failed; 0 indexed"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(server.hits("/p"), 2);
+    let second = server.requests().last().unwrap().clone();
+    assert!(second.header("if-none-match").is_some());
+    // --max-age: checked just now, so not even a conditional request.
+    env.run(&["update", "--max-age", "1h"]).expect_code(0);
+    assert_eq!(server.hits("/p"), 2);
+    // --force refetches.
+    env.run(&["update", "--force"]).expect_code(0);
+    assert_eq!(server.hits("/p"), 3);
+    assert!(
+        server
+            .requests()
+            .last()
+            .unwrap()
+            .header("if-none-match")
+            .is_none()
+    );
+}
+
+fn slow_list(env: &Env, server: &Server, n: usize) -> String {
+    let mut md = String::from("# Slow\n");
+    for i in 0..n {
+        md += &format!("- [page {i}]({})\n", server.url(&format!("/p{i}")));
+    }
+    env.write("slow.md", &md).to_str().unwrap().to_string()
+}
+
+fn slow_server(delay_ms: u64) -> Server {
+    Server::start(move |req| {
+        Reply::html(&format!(
+            "<html><head><title>Page {0}</title></head><body><article><p>Page {0} is about cormorants and has enough words in it to be indexed as text.</p></article></body></html>",
+            req.path
+        ))
+        .delayed(Duration::from_millis(delay_ms))
+        .conditional(req)
+    })
+}
+
+#[test]
+fn a_concurrent_update_fails_fast_or_waits() {
+    let server = slow_server(1500);
+    let env = Env::new();
+    let list = slow_list(&env, &server, 2);
+    let mut first = env
+        .command(env.dir.path(), &["update", "--list", &list])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let second = env.run(&["update", "--list", &list]);
+    second.expect_code(2);
+    assert!(
+        second
+            .stderr()
+            .contains("being updated by another rl-search"),
+        "{}",
+        second.stderr()
+    );
+    assert!(t.elapsed() < Duration::from_secs(1), "fails at once");
+    let waited = env.run(&["update", "--list", &list, "--wait"]);
+    waited.expect_code(0);
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn kill_9_mid_update_leaves_a_readable_library_and_the_next_run_finishes() {
+    let server = slow_server(150);
+    let env = Env::new();
+    let list = slow_list(&env, &server, 30);
+    // A first, complete update of part of the list, so there is something to keep.
+    let first_list = env.write("first.md", &format!("- [page 0]({})\n", server.url("/p0")));
+    env.run(&["update", "--list", first_list.to_str().unwrap()])
+        .expect_code(0);
+
+    let mut child = env
+        .command(
+            env.dir.path(),
+            &["update", "--list", &list, "--per-host", "2"],
+        )
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(900));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // Readable right away: search and status work on what was committed.
+    let run = env.run(&["cormorants", "--json"]);
+    run.expect_code(0);
+    env.run(&["status"]).expect_code(0);
+
+    // The next run repairs: everything fetched and indexed, nothing lost.
+    let run = env.run(&["update"]);
+    run.expect_code(0);
+    let hits = env.run(&["cormorants", "--json", "-n", "100"]).json_lines();
+    assert_eq!(hits.len(), 30, "{}", run.stdout());
+}
