@@ -77,7 +77,7 @@ pub struct UpdateArgs {
     pub wait: bool,
 
     /// Downloads in flight at once, across all hosts
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = crate::fetch::DEFAULT_GLOBAL_LIMIT)]
     pub concurrency: usize,
 
     /// Downloads in flight at once to one host

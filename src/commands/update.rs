@@ -39,7 +39,7 @@ impl Default for UpdateSettings {
             force: false,
             max_age: None,
             wait: false,
-            concurrency: 32,
+            concurrency: crate::fetch::DEFAULT_GLOBAL_LIMIT,
             fetch: FetchOptions::default(),
             reindex: false,
             pdf_timeout: DEFAULT_PDF_TIMEOUT,
@@ -199,7 +199,9 @@ async fn fetch_all(
                 (i, change)
             }
         })
-        .buffer_unordered(settings.concurrency.max(1))
+        // The fetcher enforces the global and per-host limits; this bound only keeps the number
+        // of tasks (and bodies held for extraction) in check on lists of thousands of links.
+        .buffer_unordered(settings.concurrency.max(1) * 8)
         .collect()
         .await;
     bar.finish_and_clear();
@@ -553,6 +555,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         max_bytes: args.max_bytes,
         total_timeout: args.timeout,
         attempts: args.retries + 1,
+        global_limit: args.concurrency.max(1),
         per_host: HostRule {
             concurrency: args.per_host.max(1),
             spacing: Duration::ZERO,

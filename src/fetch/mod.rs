@@ -23,6 +23,9 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole transfer of one attempt, headers to last byte.
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Requests in flight at once across all hosts.
+pub const DEFAULT_GLOBAL_LIMIT: usize = 64;
+
 /// Slowest acceptable transfer, in bytes per second, once `DEFAULT_RATE_GRACE` has passed.
 pub const DEFAULT_MIN_RATE: u64 = 1024;
 pub const DEFAULT_RATE_GRACE: Duration = Duration::from_secs(10);
@@ -46,6 +49,8 @@ pub struct FetchOptions {
     /// dripping bytes cannot hold a run hostage.
     pub min_rate: u64,
     pub rate_grace: Duration,
+    /// Requests in flight at once across all hosts.
+    pub global_limit: usize,
     pub per_host: HostRule,
     pub host_rules: Vec<(String, HostRule)>,
     /// Sent as a bearer token to api.github.com (raises its 60 requests/hour limit).
@@ -62,6 +67,7 @@ impl Default for FetchOptions {
             attempts: retry::DEFAULT_ATTEMPTS,
             min_rate: DEFAULT_MIN_RATE,
             rate_grace: DEFAULT_RATE_GRACE,
+            global_limit: DEFAULT_GLOBAL_LIMIT,
             per_host: HostRule::default(),
             host_rules: politeness::builtin_rules(),
             github_token: None,
@@ -144,6 +150,8 @@ impl FetchError {
 pub struct Fetcher {
     client: reqwest::Client,
     gate: HostGate,
+    /// Taken after the host's permit, so links waiting for a busy host hold no global slot.
+    global: tokio::sync::Semaphore,
     opts: FetchOptions,
 }
 
@@ -176,7 +184,13 @@ impl Fetcher {
                 reason: format!("cannot set up the HTTP client: {e}"),
             })?;
         let gate = HostGate::new(opts.per_host, opts.host_rules.clone());
-        Ok(Fetcher { client, gate, opts })
+        let global = tokio::sync::Semaphore::new(opts.global_limit.max(1));
+        Ok(Fetcher {
+            client,
+            gate,
+            global,
+            opts,
+        })
     }
 
     /// GETs `url`, retrying transient failures, within the host's politeness rules.
@@ -185,7 +199,8 @@ impl Fetcher {
         let mut retry_no = 0;
         loop {
             let result = {
-                let _permit = self.gate.acquire(&host).await;
+                let _host = self.gate.acquire(&host).await;
+                let _slot = self.global.acquire().await.expect("semaphore never closed");
                 self.attempt(url, validators).await
             };
             match result {

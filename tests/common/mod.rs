@@ -98,6 +98,7 @@ impl Reply {
             return Reply {
                 status: 304,
                 headers: vec![("ETag".into(), etag)],
+                delay: self.delay,
                 ..Default::default()
             };
         }
@@ -122,7 +123,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Server::start_on("127.0.0.1:0", handler)
+    }
+
+    /// Serves on a given address (e.g. another loopback address, for per-host tests).
+    pub fn start_on(
+        addr: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let listener = TcpListener::bind(addr).expect("bind a loopback address");
         let port = listener.local_addr().unwrap().port();
         let handler: Arc<Handler> = Arc::new(handler);
         let hits = Arc::new(Mutex::new(HashMap::new()));
