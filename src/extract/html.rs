@@ -53,8 +53,12 @@ pub fn extract(html: &str) -> HtmlDoc {
             text = desc.clone();
         }
     }
+    let title = meta.title(&dom);
+    if let Some(t) = &title {
+        text = drop_leading_title(&text, t);
+    }
     HtmlDoc {
-        title: meta.title(&dom),
+        title,
         author: meta.author,
         published: meta.published,
         description: meta.description,
@@ -136,6 +140,23 @@ fn strip_tags(html: &str) -> String {
     }
     push_collapsed(&mut out, rest);
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The article's headline is its title, not its body: drop a first paragraph that repeats it.
+fn drop_leading_title(text: &str, title: &str) -> String {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let (first, rest) = text.split_once("\n\n").unwrap_or((text, ""));
+    let (f, t) = (norm(first), norm(title));
+    if !rest.is_empty() && !f.is_empty() && (f == t || (f.len() > 15 && t.starts_with(&f))) {
+        rest.to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 #[derive(Default)]
@@ -284,9 +305,30 @@ fn clean_inline(s: &str) -> String {
 
 /// Tags whose contents are never article text.
 const JUNK_TAGS: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "canvas", "nav", "footer", "aside", "form",
-    "button", "iframe", "select", "input", "textarea", "menu", "dialog", "header", "head",
-    "object", "embed", "video", "audio", "map",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "nav",
+    "footer",
+    "aside",
+    "button",
+    "iframe",
+    "select",
+    "input",
+    "textarea",
+    "menu",
+    "dialog",
+    "header",
+    "head",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "map",
+    "figcaption",
 ];
 /// Roles of landmark regions that are not the article.
 const JUNK_ROLES: &[&str] = &[
@@ -465,7 +507,8 @@ fn main_text(dom: &Html, filter_names: bool) -> String {
         }
         let density = s.link_chars as f64 / s.chars.max(1) as f64;
         let fin = s.score * (1.0 - density);
-        if best.is_none_or(|(_, b)| fin > b) {
+        // Ties go to the earlier element, so the result does not depend on hash order.
+        if best.is_none_or(|(bid, b)| fin > b || (fin == b && id < bid)) {
             best = Some((id, fin));
         }
     }
@@ -476,7 +519,7 @@ fn main_text(dom: &Html, filter_names: bool) -> String {
 
     // Siblings that look like more of the same article join it, in document order.
     let mut roots = vec![];
-    let threshold = (top_score * 0.2).max(10.0);
+    let threshold = (top_score * 0.5).max(10.0);
     match top.parent() {
         Some(parent) => {
             for sib in parent.children() {
@@ -648,6 +691,9 @@ fn render(
                         }
                     }
                     Node::Text(t) if skip_depth == 0 => {
+                        if looks_like_markup(t) {
+                            continue;
+                        }
                         if pre_depth > 0 {
                             out.push_str(t);
                         } else {
@@ -683,6 +729,13 @@ fn render(
         .map(|l| l.trim_start_matches(['\t', ' ']).to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Markup that reached the DOM as text (the content of `<noscript>` and friends): a tracking
+/// pixel is not prose.
+fn looks_like_markup(t: &str) -> bool {
+    let t = t.trim();
+    t.starts_with('<') && t.ends_with('>')
 }
 
 /// A short block that is mostly links (a "related posts" list, tag cloud, share bar).
