@@ -329,6 +329,7 @@ const JUNK_TAGS: &[&str] = &[
     "audio",
     "map",
     "figcaption",
+    "title",
 ];
 /// Roles of landmark regions that are not the article.
 const JUNK_ROLES: &[&str] = &[

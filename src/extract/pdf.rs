@@ -72,8 +72,28 @@ pub fn extract(bytes: Vec<u8>, timeout: Duration) -> Result<PdfDoc, PdfError> {
 }
 
 fn extract_contained(bytes: &[u8]) -> Result<PdfDoc, PdfError> {
-    let raw = pdf_extract::extract_text_from_mem(bytes)
-        .map_err(|e| PdfError::Unreadable(e.to_string()))?;
+    let primary = panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    let raw = match primary {
+        Ok(Ok(text)) if !garbled(&text) => text,
+        // Empty, split into letters (Chrome/Google Docs prints), an error or a panic: lopdf's
+        // own extraction reads those files differently; keep whichever is better.
+        other => {
+            let fallback = lopdf_text(bytes);
+            match (other, fallback) {
+                (Ok(Ok(text)), Some(fb)) => {
+                    if quality(&fb) > quality(&text) {
+                        fb
+                    } else {
+                        text
+                    }
+                }
+                (Ok(Ok(text)), None) => text,
+                (_, Some(fb)) => fb,
+                (Ok(Err(e)), None) => return Err(PdfError::Unreadable(e.to_string())),
+                (Err(p), None) => return Err(PdfError::Panicked(panic_message(&p))),
+            }
+        }
+    };
     let text = crate::extract::text::tidy(&crate::extract::text::normalize_pdf_text(&raw));
     let (title, author) = info_fields(bytes);
     Ok(PdfDoc {
@@ -81,6 +101,42 @@ fn extract_contained(bytes: &[u8]) -> Result<PdfDoc, PdfError> {
         author,
         text,
     })
+}
+
+/// Text by lopdf's extractor, page by page; `None` when it finds nothing.
+pub fn lopdf_text(bytes: &[u8]) -> Option<String> {
+    let doc = lopdf::Document::load_mem(bytes).ok()?;
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).ok()?;
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// Share of words that are a single letter: near 0.1 in English prose, far higher when an
+/// extractor has split words into letters.
+fn single_letter_share(text: &str) -> f64 {
+    let (mut words, mut singles) = (0usize, 0usize);
+    for w in text.split_whitespace() {
+        words += 1;
+        if w.chars().count() == 1 && w.chars().all(char::is_alphabetic) {
+            singles += 1;
+        }
+    }
+    if words == 0 {
+        1.0
+    } else {
+        singles as f64 / words as f64
+    }
+}
+
+/// Empty or split into letters.
+pub fn garbled(text: &str) -> bool {
+    text.split_whitespace().count() < 5 || single_letter_share(text) > 0.3
+}
+
+/// Higher is better: words that look like words.
+fn quality(text: &str) -> f64 {
+    let words = text.split_whitespace().count() as f64;
+    words * (1.0 - single_letter_share(text))
 }
 
 /// Title and Author from the document information dictionary.
@@ -162,6 +218,13 @@ mod tests {
         assert!(err.is_err());
         let err = extract(Vec::new(), Duration::from_secs(20));
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn split_letters_count_as_garbled() {
+        assert!(garbled("T h e q u i c k b r o w n f o x"));
+        assert!(garbled(""));
+        assert!(!garbled("The quick brown fox jumps over a lazy dog."));
     }
 
     #[test]
