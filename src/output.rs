@@ -161,6 +161,8 @@ pub fn status_table(out: &mut dyn Write, docs: &[DocRecord], style: Style) -> io
         )?;
         writeln!(out, "                  {}", style.dim(&clean(&d.url)))?;
         if let Some(e) = &d.last_error {
+            // The URL is on the line above; don't repeat it.
+            let e = e.strip_prefix(&format!("{}: ", d.url)).unwrap_or(e);
             let kept = if d.state == State::Ok {
                 " (keeping the copy from before)"
             } else {

@@ -66,7 +66,7 @@ pub fn search(
     let searcher = reader.searcher();
     let first = build_query(lib, query, opts)?;
     if has_operators(query) || query.split_whitespace().count() < 2 {
-        return run(lib, &searcher, &*first, opts.limit);
+        return run(lib, &searcher, &*first, &*first, opts.limit);
     }
     // Relevance feedback: documents like the best hit rank above documents that merely share
     // a word with the query ("scaling laws" → the Chinchilla paper, which never says "laws").
@@ -81,20 +81,21 @@ pub fn search(
         top = searcher.search(&*first, &TopDocs::with_limit(1).order_by_score())?;
     }
     if top.is_empty() {
-        return run(lib, &searcher, &*first, opts.limit);
+        return run(lib, &searcher, &*first, &*first, opts.limit);
     }
     let addrs: Vec<_> = top.iter().map(|(_, a)| *a).collect();
-    let expanded: Box<dyn Query> = match feedback(lib, &searcher, &addrs, query)? {
-        Some(like) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, first),
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(like, FEEDBACK_WEIGHT)),
-            ),
-        ])),
-        None => first,
+    let Some(like) = feedback(lib, &searcher, &addrs, query)? else {
+        return run(lib, &searcher, &*first, &*first, opts.limit);
     };
-    run(lib, &searcher, &*expanded, opts.limit)
+    let expanded = BooleanQuery::new(vec![
+        (Occur::Must, first.box_clone()),
+        (
+            Occur::Should,
+            Box::new(BoostQuery::new(like, FEEDBACK_WEIGHT)),
+        ),
+    ]);
+    // Snippets show the user's own words, not the expansion's.
+    run(lib, &searcher, &expanded, &*first, opts.limit)
 }
 
 /// How much the expansion counts against the user's own words. RM3 weighs the two equally;
@@ -276,15 +277,17 @@ fn build_query(
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
+/// Ranks by `query` and builds snippets that highlight `snippet_query`'s terms.
 fn run(
     lib: &LibraryIndex,
     searcher: &Searcher,
     query: &dyn Query,
+    snippet_query: &dyn Query,
     limit: usize,
 ) -> Result<Vec<Hit>, SearchError> {
     let f = lib.fields;
     let top = searcher.search(query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-    let mut snippets = SnippetGenerator::create(searcher, query, f.body)?;
+    let mut snippets = SnippetGenerator::create(searcher, snippet_query, f.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
     let mut hits = Vec::with_capacity(top.len());
     for (i, (score, addr)) in top.into_iter().enumerate() {

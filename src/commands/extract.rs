@@ -99,29 +99,22 @@ fn from_url(url: &str) -> Result<assemble::Assembled> {
     for src in &plan.sources {
         let mut urls = vec![src.url.clone()];
         urls.extend(src.alternates.iter().cloned());
-        for u in &urls {
-            match rt.block_on(fetcher.get(u, &Validators::default())) {
-                Ok(Outcome::Fetched(f)) => {
-                    match assemble::extract_part(
-                        plan.site,
-                        src.role,
-                        &f.body,
-                        f.content_type.as_deref(),
-                        &f.final_url,
-                        DEFAULT_PDF_TIMEOUT,
-                    ) {
-                        Ok(p) => parts.push(p),
-                        Err(e) => errors.push(format!("{u}: {e}")),
-                    }
-                    break;
-                }
-                Ok(Outcome::NotModified) => break,
-                Err(e) if e.status() == Some(404) => errors.push(e.to_string()),
-                Err(e) => {
-                    errors.push(e.to_string());
-                    break;
+        match rt.block_on(fetcher.get_first(&urls, &Validators::default())) {
+            Ok(Outcome::Fetched(f)) => {
+                match assemble::extract_part(
+                    plan.site,
+                    src.role,
+                    &f.body,
+                    f.content_type.as_deref(),
+                    &f.final_url,
+                    DEFAULT_PDF_TIMEOUT,
+                ) {
+                    Ok(p) => parts.push(p),
+                    Err(e) => errors.push(format!("{}: {e}", f.final_url)),
                 }
             }
+            Ok(Outcome::NotModified) => {}
+            Err(e) => errors.push(e.to_string()),
         }
     }
     if parts.is_empty() {

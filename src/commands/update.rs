@@ -311,29 +311,13 @@ async fn fetch_and_build(
             },
             _ => Validators::default(),
         };
-        let mut attempt_urls = vec![src.url.clone()];
-        attempt_urls.extend(src.alternates.iter().cloned());
-        let mut outcome = None;
-        let mut last_err = None;
-        for url in &attempt_urls {
-            match fetcher.get(url, &validators).await {
-                Ok(o) => {
-                    outcome = Some(o);
-                    break;
-                }
-                Err(e) if e.status() == Some(404) => last_err = Some(e),
-                Err(e) => {
-                    last_err = Some(e);
-                    break;
-                }
-            }
-        }
-        let outcome = match (outcome, last_err) {
-            (Some(o), _) => o,
+        let mut urls = vec![src.url.clone()];
+        urls.extend(src.alternates.iter().cloned());
+        let outcome = match fetcher.get_first(&urls, &validators).await {
+            Ok(o) => o,
             // Metadata is a bonus: the document can stand on its main text alone.
-            (None, Some(_)) if src.role == Role::Meta && plan.sources.len() > 1 => continue,
-            (None, Some(e)) => return Err((e.to_string(), e.status())),
-            (None, None) => return Err((format!("{}: nothing fetched", src.url), None)),
+            Err(_) if src.role == Role::Meta && plan.sources.len() > 1 => continue,
+            Err(e) => return Err((e.to_string(), e.status())),
         };
         match outcome {
             Outcome::NotModified => {

@@ -216,6 +216,26 @@ impl Fetcher {
         }
     }
 
+    /// GETs the first of `urls` that exists: later ones are tried only while the answer is 404
+    /// (a README that is not README.md, say).
+    pub async fn get_first(
+        &self,
+        urls: &[String],
+        validators: &Validators,
+    ) -> Result<Outcome, FetchError> {
+        let mut last = None;
+        for url in urls {
+            match self.get(url, validators).await {
+                Err(e) if e.status() == Some(404) => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| FetchError::Other {
+            url: String::new(),
+            reason: "no URL to fetch".into(),
+        }))
+    }
+
     async fn attempt(
         &self,
         url: &str,
