@@ -55,6 +55,69 @@ pub enum Command {
     Status(StatusArgs),
     /// Show what the indexer would see for one file or URL, without touching the library
     Extract(ExtractArgs),
+    /// Documents like this one
+    Similar(SimilarArgs),
+    /// Open a document's URL in the browser, or its stored copy with --local
+    Open(OpenArgs),
+    /// Write the library as documents for another search engine (NDJSON or Elasticsearch bulk)
+    Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `rl-search man | man -l -`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SimilarArgs {
+    /// A document id, URL, or rank number from the last search
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// Number of documents to show
+    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT)]
+    pub limit: usize,
+
+    /// One JSON object per hit, per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// A document id, URL, or rank number from the last search
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// Open the stored copy (the PDF or page as downloaded) instead of the URL
+    #[arg(long)]
+    pub local: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON document per line (Meilisearch, Quickwit, jq)
+    Ndjson,
+    /// Elasticsearch / OpenSearch `_bulk`: an action line, then the document
+    EsBulk,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+    pub format: ExportFormat,
+
+    /// The index name in `_bulk` action lines
+    #[arg(long, value_name = "NAME", default_value = "rl-search")]
+    pub index_name: String,
+
+    /// Split documents longer than this many words into chunks (Meilisearch indexes only the
+    /// first 65,535 words of a field)
+    #[arg(long, value_name = "WORDS", default_value_t = 20_000)]
+    pub chunk_words: usize,
 }
 
 #[derive(Debug, Args)]
@@ -134,13 +197,18 @@ pub struct SearchArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// A document id (as search prints it) or the link's URL
+    /// A document id (as search prints it), the link's URL, or a rank number from the last search
     #[arg(value_name = "ID_OR_URL")]
     pub target: String,
 
     /// Write the original bytes (the HTML or PDF as downloaded)
     #[arg(long)]
     pub raw: bool,
+
+    /// Highlight these words and open at the first match [default: the last search's query,
+    /// when the target is a rank number]
+    #[arg(long, value_name = "QUERY")]
+    pub query: Option<String>,
 
     /// Never use a pager
     #[arg(long)]

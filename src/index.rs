@@ -37,6 +37,7 @@ pub struct Fields {
     pub title: Field,
     pub link_text: Field,
     pub section: Field,
+    pub author: Field,
     pub body: Field,
     /// sha256 of the text the entry was built from.
     pub hash: Field,
@@ -52,6 +53,7 @@ pub struct IndexDoc {
     pub title: String,
     pub link_text: String,
     pub section: String,
+    pub author: String,
     pub body: String,
     pub hash: String,
 }
@@ -73,6 +75,7 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", stemmed.clone()),
         link_text: b.add_text_field("link_text", stemmed.clone()),
         section: b.add_text_field("section", stemmed.clone()),
+        author: b.add_text_field("author", stemmed.clone()),
         body: b.add_text_field("body", stemmed),
         hash: b.add_text_field("hash", STRING | STORED),
     };
@@ -87,6 +90,21 @@ pub struct LibraryIndex {
 }
 
 impl LibraryIndex {
+    /// Opens the index in `dir` for an update; an index that cannot be opened (damaged, or
+    /// built by another version with another schema) is set aside and rebuilt from the stored
+    /// text, which is the source of truth. Returns whether it was rebuilt.
+    pub fn open_for_update(dir: &Path) -> Result<(Self, bool), IndexError> {
+        match Self::open_or_create(dir) {
+            Ok(lib) => Ok((lib, false)),
+            Err(_) => {
+                let aside = dir.with_extension(format!("broken-{}", std::process::id()));
+                let _ = std::fs::rename(dir, &aside);
+                let _ = std::fs::remove_dir_all(&aside);
+                Ok((Self::open_or_create(dir)?, true))
+            }
+        }
+    }
+
     /// Opens the index in `dir`, creating it when absent.
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
         let (schema, fields) = schema();
@@ -179,6 +197,7 @@ impl Writer<'_> {
                 f.title => d.title.as_str(),
                 f.link_text => d.link_text.as_str(),
                 f.section => d.section.as_str(),
+                f.author => d.author.as_str(),
                 f.body => d.body.as_str(),
                 f.hash => d.hash.as_str(),
             ))

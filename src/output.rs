@@ -103,6 +103,52 @@ pub fn render_snippet(snippet: &str, ranges: &[std::ops::Range<usize>], style: S
     out
 }
 
+/// Text with the given byte ranges highlighted; newlines kept (the text must already be
+/// free of control characters).
+pub fn highlight_ranges(text: &str, ranges: &[std::ops::Range<usize>], style: Style) -> String {
+    let mut out = String::with_capacity(text.len() + ranges.len() * 8);
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at || r.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..r.start]);
+        out.push_str(&style.highlight(&text[r.clone()]));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Paragraphs wrapped to `width` columns; lines of code-like text (leading spaces) untouched.
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(20);
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for (i, para) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        let preformatted = para
+            .lines()
+            .any(|l| l.starts_with("  ") || l.starts_with('\t'));
+        if preformatted {
+            out.push_str(para);
+            continue;
+        }
+        let lines: Vec<String> = para
+            .lines()
+            .flat_map(|l| {
+                textwrap::wrap(l, width)
+                    .into_iter()
+                    .map(|c| c.into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        out.push_str(&lines.join("\n"));
+    }
+    out
+}
+
 /// One JSON object per hit, per line; the snippet marks matches with `[…]`.
 pub fn hits_json(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for hit in hits {

@@ -7,7 +7,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, TantivyDocument, Term};
@@ -209,6 +211,168 @@ const STOP_WORDS: &[&str] = &[
     "more", "most", "such", "been", "were", "each", "where", "does", "here", "very", "over",
 ];
 
+/// Documents like the one with `id` (more-like-this over its title and the start of its body),
+/// itself excluded. `None` when the id is not indexed.
+pub fn similar(
+    lib: &LibraryIndex,
+    id: &str,
+    limit: usize,
+) -> Result<Option<Vec<Hit>>, SearchError> {
+    let reader = lib.index.reader()?;
+    let searcher = reader.searcher();
+    let f = lib.fields;
+    let id_term = Term::from_field_text(f.id, id);
+    let me = TermQuery::new(id_term.clone(), IndexRecordOption::Basic);
+    let Some((_, addr)) = searcher
+        .search(&me, &TopDocs::with_limit(1).order_by_score())?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let text = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let body = text(f.body);
+    let body = body[..floor_char_boundary(&body, FEEDBACK_SCAN_BYTES * 5)].to_string();
+    let num_docs = searcher.num_docs();
+    let like = tantivy::query::MoreLikeThisQuery::builder()
+        .with_min_doc_frequency(2.min(num_docs))
+        .with_max_doc_frequency((num_docs / 2).max(2))
+        .with_min_term_frequency(2)
+        .with_max_query_terms(30)
+        .with_min_word_length(3)
+        .with_stop_words(STOP_WORDS.iter().map(|s| s.to_string()).collect())
+        .with_document_fields(vec![
+            (
+                f.title,
+                vec![tantivy::schema::OwnedValue::Str(text(f.title))],
+            ),
+            (f.body, vec![tantivy::schema::OwnedValue::Str(body)]),
+        ]);
+    let query = BooleanQuery::new(vec![
+        (Occur::Should, Box::new(like) as Box<dyn Query>),
+        (Occur::MustNot, Box::new(me)),
+    ]);
+    run(lib, &searcher, &query, &query, limit).map(Some)
+}
+
+/// Byte ranges of `text` whose words match a word of `query` after stemming ("laws" marks
+/// "law" and "Laws"); operators, fields and excluded words are ignored. For highlighting.
+pub fn match_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+    use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
+    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build();
+    let mut wanted = HashSet::new();
+    for w in query.split_whitespace() {
+        if w.starts_with('-') || w == "OR" || w == "AND" {
+            continue;
+        }
+        let w = w.rsplit(':').next().unwrap_or(w);
+        let mut stream = analyzer.token_stream(w);
+        while let Some(t) = stream.next() {
+            wanted.insert(t.text.clone());
+        }
+    }
+    let mut ranges = vec![];
+    if wanted.is_empty() {
+        return ranges;
+    }
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        if wanted.contains(&t.text) {
+            ranges.push(t.offset_from..t.offset_to);
+        }
+    }
+    ranges
+}
+
+/// Query words that need more than the query parser gives.
+#[derive(Debug, PartialEq)]
+enum Special {
+    /// `word~` or `word~2`: within that many edits.
+    Fuzzy(String, u8),
+    /// `word*`: any word starting so (the parser only supports prefixes of phrases).
+    Prefix(String),
+}
+
+/// Splits fuzzy and prefix words out of a query, outside quoted phrases.
+fn split_special(query: &str) -> (String, Vec<Special>) {
+    let mut rest = vec![];
+    let mut special = vec![];
+    let mut in_quotes = false;
+    for w in query.split_whitespace() {
+        let quotes = w.matches('"').count();
+        let plain = |s: &str| !s.is_empty() && s.chars().all(char::is_alphanumeric);
+        if !in_quotes && quotes == 0 {
+            if let Some((word, d)) = w.split_once('~')
+                && plain(word)
+                && (d.is_empty() || d.parse::<u8>().is_ok_and(|d| d <= 2))
+            {
+                special.push(Special::Fuzzy(word.to_string(), d.parse().unwrap_or(1)));
+                continue;
+            }
+            if let Some(word) = w.strip_suffix('*')
+                && plain(word)
+            {
+                special.push(Special::Prefix(word.to_lowercase()));
+                continue;
+            }
+        }
+        if quotes % 2 == 1 {
+            in_quotes = !in_quotes;
+        }
+        rest.push(w);
+    }
+    (rest.join(" "), special)
+}
+
+/// Any indexed word (after stemming) that starts with `prefix`, in title, link text, author
+/// or body.
+fn prefix_query(lib: &LibraryIndex, prefix: &str) -> Result<Box<dyn Query>, SearchError> {
+    let f = lib.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
+    for field in [f.title, f.link_text, f.author, f.body] {
+        let q = tantivy::query::RegexQuery::from_pattern(&format!("{prefix}.*"), field)?;
+        clauses.push((Occur::Should, Box::new(q)));
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// A word within `distance` edits (a transposition counts as one), in title, link text,
+/// author or body, compared after stemming (so `transfromers~` finds "Transformers").
+fn fuzzy_query(
+    lib: &LibraryIndex,
+    word: &str,
+    distance: u8,
+) -> Result<Box<dyn Query>, SearchError> {
+    let f = lib.fields;
+    let mut analyzer = lib.index.tokenizer_for_field(f.body)?;
+    let mut stream = analyzer.token_stream(word);
+    let stem = match stream.next() {
+        Some(t) => t.text.clone(),
+        None => word.to_lowercase(),
+    };
+    let clauses: Vec<(Occur, Box<dyn Query>)> = [f.title, f.link_text, f.author, f.body]
+        .into_iter()
+        .map(|field| {
+            let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(
+                Term::from_field_text(field, &stem),
+                distance,
+                true,
+            ));
+            (Occur::Should, q)
+        })
+        .collect();
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
 /// The query's words as a sloppy phrase in the title, link text or body.
 fn phrase_query(lib: &LibraryIndex, query: &str) -> Result<Box<dyn Query>, SearchError> {
     let f = lib.fields;
@@ -235,9 +399,12 @@ fn build_query(
 ) -> Result<Box<dyn Query>, SearchError> {
     let f = lib.fields;
     let parser = |conjunction: bool| {
-        let mut p =
-            QueryParser::for_index(&lib.index, vec![f.title, f.link_text, f.section, f.body]);
+        let mut p = QueryParser::for_index(
+            &lib.index,
+            vec![f.title, f.link_text, f.section, f.author, f.body],
+        );
         p.set_field_boost(f.title, 3.0);
+        p.set_field_boost(f.author, 2.0);
         p.set_field_boost(f.link_text, 2.5);
         p.set_field_boost(f.section, 1.5);
         if conjunction {
@@ -250,9 +417,19 @@ fn build_query(
         reason: e.to_string(),
     };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
-    let words: Vec<&str> = query.split_whitespace().collect();
-    if has_operators(query) || words.len() < 2 {
-        clauses.push((Occur::Must, parser(true).parse_query(query).map_err(bad)?));
+    let (rest, special) = split_special(query);
+    for word in special {
+        let q = match word {
+            Special::Fuzzy(w, distance) => fuzzy_query(lib, &w, distance)?,
+            Special::Prefix(p) => prefix_query(lib, &p)?,
+        };
+        clauses.push((Occur::Must, q));
+    }
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    if words.is_empty() {
+        // Only fuzzy words: they are the query.
+    } else if has_operators(query) || words.len() < 2 {
+        clauses.push((Occur::Must, parser(true).parse_query(&rest).map_err(bad)?));
     } else {
         clauses.push((Occur::Must, parser(false).parse_query(query).map_err(bad)?));
         clauses.push((Occur::Should, parser(true).parse_query(query).map_err(bad)?));
@@ -490,6 +667,33 @@ mod tests {
         assert!(
             !ids.contains(&"other".to_string()),
             "documents without any query word stay out"
+        );
+    }
+
+    #[test]
+    fn typos_are_tolerated_with_a_tilde() {
+        let (_d, lib) = lib_with(&[
+            (
+                "a",
+                "Transformers from scratch",
+                "Background",
+                "vectors for words",
+            ),
+            ("b", "Other", "Misc", "nothing relevant here"),
+        ]);
+        assert!(search(&lib, "transfromers", &opts()).unwrap().is_empty());
+        let hits = search(&lib, "transfromers~", &opts()).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].id, "a");
+        assert_eq!(search(&lib, "vectr~1 words", &opts()).unwrap()[0].id, "a");
+        let (rest, sp) = split_special("\"a~ b\" c~2 title:x~ Trans* \"d*\"");
+        assert_eq!(rest, "\"a~ b\" title:x~ \"d*\"");
+        assert_eq!(
+            sp,
+            vec![
+                Special::Fuzzy("c".into(), 2),
+                Special::Prefix("trans".into())
+            ]
         );
     }
 

@@ -108,6 +108,13 @@ pub struct ManifestEntry {
     pub section: String,
 }
 
+/// The last search's query and the ids it printed, so `read 2` means the second hit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LastSearch {
+    pub query: String,
+    pub ids: Vec<String>,
+}
+
 /// A short id that stays the same for a URL across updates and machines.
 pub fn doc_id(url: &str) -> String {
     hex(&Sha256::digest(url.as_bytes()))[..8].to_string()
@@ -210,6 +217,14 @@ impl Store {
 
     pub fn save_manifest(&self, m: &Manifest) -> Result<(), StoreError> {
         self.write_json(&self.root.join("library.json"), m)
+    }
+
+    pub fn load_last_search(&self) -> Result<Option<LastSearch>, StoreError> {
+        self.read_json(&self.root.join("last-search.json"))
+    }
+
+    pub fn save_last_search(&self, last: &LastSearch) -> Result<(), StoreError> {
+        self.write_json(&self.root.join("last-search.json"), last)
     }
 
     pub fn load_record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {

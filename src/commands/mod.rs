@@ -1,8 +1,11 @@
 //! The command layer: the only place where the pipeline's stages meet.
 
+pub mod export;
 pub mod extract;
+pub mod open;
 pub mod read;
 pub mod search;
+pub mod similar;
 pub mod status;
 pub mod update;
 
@@ -28,6 +31,22 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Read(args)) => read::command(&cfg, &args),
         Some(Command::Status(args)) => status::command(&cfg, &args),
         Some(Command::Extract(args)) => extract::command(&cfg, &args),
+        Some(Command::Similar(args)) => similar::command(&cfg, &args),
+        Some(Command::Open(args)) => open::command(&cfg, &args),
+        Some(Command::Export(args)) => export::command(&cfg, &args),
+        Some(Command::Completions { shell }) => {
+            // Generated into memory first: clap_complete panics when it cannot write.
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "rl-search", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
+            Ok(Exit::Success)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(Exit::Success)
+        }
         None if cli.search.query.is_empty() => {
             anyhow::bail!(
                 "nothing to do: give a query (rl-search \"scaling laws\") or a command (rl-search --help)"

@@ -13,9 +13,36 @@ use crate::output::{self, Style};
 use crate::resolve::Role;
 use crate::store::{self, DocRecord, Store};
 
-/// Finds a document by id, unique id prefix, or URL (as listed or as fetched).
-pub fn find(store: &Store, target: &str) -> Result<DocRecord> {
+/// Finds a document by rank in the last search, id, unique id prefix, or URL. Returns the last
+/// search's query too when the target was a rank, for highlighting.
+pub fn find(store: &Store, target: &str) -> Result<(DocRecord, Option<String>)> {
     let target = target.trim();
+    if target.len() <= 3
+        && let Ok(rank) = target.parse::<usize>()
+    {
+        let last = store.load_last_search()?.with_context(|| {
+            format!("{target:?} looks like a rank, but there is no previous search; search first or give an id")
+        })?;
+        let id = rank
+            .checked_sub(1)
+            .and_then(|i| last.ids.get(i))
+            .with_context(|| {
+                format!(
+                    "the last search ({:?}) had {} hits, not {rank}",
+                    last.query,
+                    last.ids.len()
+                )
+            })?;
+        let rec = store
+            .load_record(id)?
+            .with_context(|| format!("document {id} is no longer in the library"))?;
+        return Ok((rec, Some(last.query)));
+    }
+    find_document(store, target).map(|r| (r, None))
+}
+
+/// Finds a document by id, unique id prefix, or URL (as listed or as fetched).
+fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
     if let Some(rec) = store.load_record(target)? {
         return Ok(rec);
     }
@@ -52,7 +79,8 @@ pub fn find(store: &Store, target: &str) -> Result<DocRecord> {
 
 pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let rec = find(&store, &args.target)?;
+    let (rec, last_query) = find(&store, &args.target)?;
+    let query = args.query.clone().or(last_query);
     if args.raw {
         // The main source: the PDF of an arXiv paper, the page of a blog post.
         let plan = crate::resolve::plan(&rec.url);
@@ -81,13 +109,22 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
         bail!("{} has no stored text: {why}", rec.url);
     };
     let text = store.read_text(file)?;
-    let page = format!(
-        "{}\n{}\n",
-        output::read_header(&rec, Style { color: cfg.color }),
-        crate::extract::text::strip_controls(&text)
-    );
+    let style = Style { color: cfg.color };
+    let mut body = crate::extract::text::strip_controls(&text);
+    if cfg.stdout_tty {
+        body = output::wrap(&body, textwrap::termwidth().min(100));
+    }
+    let ranges = query
+        .as_deref()
+        .map(|q| crate::search::match_ranges(&body, q))
+        .unwrap_or_default();
+    let first_match = ranges.first().map(|r| body[r.clone()].to_string());
+    if !ranges.is_empty() {
+        body = output::highlight_ranges(&body, &ranges, style);
+    }
+    let page = format!("{}\n{}\n", output::read_header(&rec, style), body);
     if cfg.stdout_tty && !args.no_pager {
-        page_through(&page)?;
+        page_through(&page, first_match.as_deref())?;
     } else {
         let mut out = std::io::stdout().lock();
         out.write_all(page.as_bytes())?;
@@ -96,8 +133,21 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Shows text through `$PAGER` (default `less -R`); falls back to plain output without one.
-fn page_through(text: &str) -> Result<()> {
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.^$|?*+()[]{}".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// Shows text through `$PAGER` (default `less`, opened at the first match when there is a
+/// query); falls back to plain output without one.
+fn page_through(text: &str, first_match: Option<&str>) -> Result<()> {
     let pager = std::env::var("PAGER")
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -106,8 +156,14 @@ fn page_through(text: &str) -> Result<()> {
     let program = parts.next().unwrap_or("less");
     let mut cmd = Command::new(program);
     cmd.args(parts).stdin(Stdio::piped());
-    if program.ends_with("less") && std::env::var_os("LESS").is_none() {
-        cmd.env("LESS", "FRX");
+    if program.ends_with("less") {
+        if std::env::var_os("LESS").is_none() {
+            cmd.env("LESS", "FRX");
+        }
+        if let Some(word) = first_match {
+            // Open at the first match; less searches case-insensitively with -i.
+            cmd.arg("-i").arg(format!("+/{}", regex_escape(word)));
+        }
     }
     match cmd.spawn() {
         Ok(mut child) => {

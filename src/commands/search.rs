@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::index::LibraryIndex;
 use crate::output::{self, Style};
 use crate::search::{self, SearchOptions};
-use crate::store::Store;
+use crate::store::{LastSearch, Store};
 
 pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
     let query = args.query.join(" ");
@@ -44,6 +44,12 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         host: args.host.clone(),
     };
     let hits = search::search(&lib, &query, &opts)?;
+    // Remembered so that `read 2` / `open 2` / `similar 2` mean this search's second hit; a
+    // read-only library simply doesn't remember.
+    let _ = store.save_last_search(&LastSearch {
+        query: query.clone(),
+        ids: hits.iter().map(|h| h.id.clone()).collect(),
+    });
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {

@@ -463,8 +463,13 @@ fn extension_for(content_type: Option<&str>, body: &[u8]) -> &'static str {
 /// what is indexed (new, changed, or left unindexed by a crash), removes links no longer listed.
 /// One writer, one commit.
 fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usize, usize)> {
-    let lib = LibraryIndex::open_or_create(&store.tantivy_dir())?;
-    let indexed = if rebuild {
+    let (lib, rebuilt) = LibraryIndex::open_for_update(&store.tantivy_dir())?;
+    if rebuilt {
+        eprintln!(
+            "rl-search: the search index could not be opened; rebuilding it from the stored text"
+        );
+    }
+    let indexed = if rebuild || rebuilt {
         HashMap::new()
     } else {
         lib.indexed_hashes()?
@@ -497,6 +502,7 @@ fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usiz
             title: rec.title.clone(),
             link_text: rec.link_text.clone(),
             section: rec.section.clone(),
+            author: rec.author.clone().unwrap_or_default(),
             body,
             hash: hash.clone(),
         })?;

@@ -1,0 +1,98 @@
+//! `rl-search export`: the library as documents for a distributed engine — NDJSON (Meilisearch,
+//! Quickwit) or Elasticsearch/OpenSearch `_bulk`. Long documents are split into chunks with
+//! stable ids (`ID-0`, `ID-1`, …) so re-exports overwrite instead of duplicating.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Exit;
+use crate::cli::{ExportArgs, ExportFormat};
+use crate::config::Config;
+use crate::store::{State, Store};
+
+/// Splits text into pieces of at most `words` words, on paragraph boundaries where possible.
+pub fn chunks(text: &str, words: usize) -> Vec<String> {
+    let words = words.max(1);
+    let mut out = vec![];
+    let mut cur = String::new();
+    let mut count = 0;
+    for para in text.split("\n\n") {
+        let n = para.split_whitespace().count();
+        if count + n > words && count > 0 {
+            out.push(std::mem::take(&mut cur));
+            count = 0;
+        }
+        if n > words {
+            // One paragraph longer than a chunk: cut it by words.
+            let ws: Vec<&str> = para.split_whitespace().collect();
+            for piece in ws.chunks(words) {
+                out.push(piece.join(" "));
+            }
+            continue;
+        }
+        if !cur.is_empty() {
+            cur.push_str("\n\n");
+        }
+        cur.push_str(para);
+        count += n;
+    }
+    if !cur.trim().is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+pub fn command(cfg: &Config, args: &ExportArgs) -> Result<Exit> {
+    let store = Store::open(&cfg.index_dir, false)?;
+    let docs = super::status::documents(&store)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut written = 0;
+    for rec in docs.iter().filter(|d| d.state == State::Ok) {
+        let Some(file) = &rec.text_file else { continue };
+        let text = store.read_text(file)?;
+        let parts = chunks(&text, args.chunk_words);
+        let total = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            let id = format!("{}-{i}", rec.id);
+            let doc = json!({
+                "id": id, "doc_id": rec.id, "chunk": i, "chunks": total,
+                "url": rec.url, "title": rec.title, "link_text": rec.link_text,
+                "section": rec.section, "kind": rec.kind, "host": crate::resolve::host_of(&rec.url),
+                "author": rec.author, "published": rec.published, "fetched_at": rec.fetched_at,
+                "text": part,
+            });
+            if args.format == ExportFormat::EsBulk {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"index": {"_index": args.index_name, "_id": id}})
+                )?;
+            }
+            writeln!(out, "{doc}")?;
+            written += 1;
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "exported {written} documents from {}",
+        cfg.index_dir.display()
+    );
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_the_word_limit_and_keep_everything() {
+        let text = "a b c\n\nd e\n\nf g h i j k";
+        let c = chunks(text, 4);
+        assert!(c.iter().all(|p| p.split_whitespace().count() <= 4), "{c:?}");
+        let joined: Vec<&str> = c.iter().flat_map(|p| p.split_whitespace()).collect();
+        assert_eq!(joined.join(" "), "a b c d e f g h i j k");
+        assert_eq!(chunks("short", 100), vec!["short"]);
+    }
+}

@@ -1,0 +1,73 @@
+//! `rl-search open ID`: the original URL in the browser, or `--local` the stored copy with the
+//! system's opener.
+
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use super::Exit;
+use crate::cli::OpenArgs;
+use crate::config::Config;
+use crate::resolve::Role;
+use crate::store::Store;
+
+pub fn command(cfg: &Config, args: &OpenArgs) -> Result<Exit> {
+    let store = Store::open(&cfg.index_dir, false)?;
+    let (rec, _) = super::read::find(&store, &args.target)?;
+    let target = if args.local {
+        let plan = crate::resolve::plan(&rec.url);
+        let main = plan
+            .sources
+            .iter()
+            .find(|s| s.role == Role::Main)
+            .map(|s| s.url.clone());
+        let src = rec
+            .sources
+            .iter()
+            .find(|s| Some(&s.url) == main.as_ref())
+            .or(rec.sources.first())
+            .with_context(|| format!("{} has no stored copy; run `rl-search update`", rec.url))?;
+        store
+            .root()
+            .join("raw")
+            .join(&src.raw_file)
+            .display()
+            .to_string()
+    } else {
+        rec.url.clone()
+    };
+    launch(&target)?;
+    eprintln!("opened {target}");
+    Ok(Exit::Success)
+}
+
+/// `$BROWSER` when set, else the platform's opener.
+fn launch(target: &str) -> Result<()> {
+    let opener = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open"
+            } else if cfg!(windows) {
+                "explorer"
+            } else {
+                "xdg-open"
+            }
+            .to_string()
+        });
+    let mut parts = opener.split_whitespace();
+    let program = parts.next().unwrap_or("xdg-open");
+    let status = Command::new(program)
+        .args(parts)
+        .arg(target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!("{program} could not open {target} ({s})"),
+        Err(_) => bail!("no program to open {target}: install xdg-utils or set BROWSER"),
+    }
+}

@@ -1,0 +1,47 @@
+//! `rl-search similar ID`: documents like this one.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+
+use super::Exit;
+use crate::cli::SimilarArgs;
+use crate::config::Config;
+use crate::index::LibraryIndex;
+use crate::output::{self, Style};
+use crate::store::Store;
+
+pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
+    let store = Store::open(&cfg.index_dir, false)?;
+    let (rec, _) = super::read::find(&store, &args.target)?;
+    let Some(lib) = LibraryIndex::open_existing(&store.tantivy_dir())? else {
+        bail!(
+            "the library at {} has no index yet; run `rl-search update`",
+            cfg.index_dir.display()
+        );
+    };
+    let Some(hits) = crate::search::similar(&lib, &rec.id, args.limit)? else {
+        bail!(
+            "{} ({}) is not indexed: {}",
+            rec.id,
+            rec.url,
+            rec.last_error
+                .as_deref()
+                .unwrap_or("run `rl-search update`")
+        );
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        output::hits_json(&mut out, &hits)?;
+    } else if hits.is_empty() {
+        eprintln!("no documents are like {} ({})", rec.id, rec.title);
+    } else {
+        output::hits(&mut out, &hits, Style { color: cfg.color })?;
+    }
+    out.flush()?;
+    Ok(if hits.is_empty() {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,296 @@
+//! Search and reading on a small corpus where the right answers are known.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::{Env, Reply, Server};
+
+/// (path, title, author, section, paragraphs)
+const CORPUS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "/vectors",
+        "What are embeddings",
+        "Vicki Boykis",
+        "Background",
+        "Embeddings turn words into vectors of numbers so that similar words sit close together. Word2vec learns them by predicting neighbouring words. Cosine similarity compares two embedding vectors.",
+    ),
+    (
+        "/scaling",
+        "Scaling laws for neural language models",
+        "Jared Kaplan",
+        "Papers",
+        "We study empirical scaling laws for language model loss. The loss follows a power law in model size, dataset size and compute. Larger models are more sample efficient.",
+    ),
+    (
+        "/chinchilla",
+        "Training compute-optimal language models",
+        "Jordan Hoffmann",
+        "Papers",
+        "For a fixed compute budget, model size and the number of training tokens should scale together. Chinchilla, a smaller model trained on more tokens, beats much larger models with the same compute.",
+    ),
+    (
+        "/k8s",
+        "Scaling Kubernetes to 7,500 nodes",
+        "Eric Sigler",
+        "Deployment",
+        "We run large Kubernetes clusters for research. Networking, the API servers and etcd needed care as the node count grew. Monitoring with Prometheus hit limits too.",
+    ),
+    (
+        "/prompting",
+        "Prompt engineering",
+        "Lilian Weng",
+        "Algos",
+        "Prompt engineering is the craft of steering a language model with instructions and examples rather than by updating weights. Few-shot prompts and chain-of-thought prompts are common techniques.",
+    ),
+    (
+        "/gzip",
+        "The case for gzip classifiers",
+        "Sebastian Ruder",
+        "Algos",
+        "A text classifier built from gzip compression and nearest neighbours rivals neural networks on some benchmarks. Compression distance measures how much two texts share.",
+    ),
+    (
+        "/chatbots",
+        "Why chatbots are not the future",
+        "Amelia Wattenberger",
+        "UX",
+        "A chat box hides what a tool can do. Good interfaces offer affordances and direct manipulation instead of making people guess the right words to type.",
+    ),
+];
+
+fn corpus_env() -> (Env, Server) {
+    let server = Server::start(|req| match CORPUS.iter().find(|c| c.0 == req.path) {
+        Some((_, title, author, _, body)) => Reply::html(&format!(
+            "<html><head><title>{title}</title><meta name=\"author\" content=\"{author}\"></head><body><nav><a href=\"/\">Home</a></nav><article><p>{body}</p><p>{body}</p></article><footer>Footer text here</footer></body></html>"
+        )),
+        None => Reply::status(404),
+    });
+    let env = Env::new();
+    let mut md = String::from("# Corpus\n");
+    let mut section = "";
+    for (path, title, _, sec, _) in CORPUS {
+        if *sec != section {
+            md += &format!("\n## {sec}\n\n");
+            section = sec;
+        }
+        md += &format!("- [{title}]({})\n", server.url(path));
+    }
+    let list = env.write("corpus.md", &md);
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    (env, server)
+}
+
+fn top(env: &Env, args: &[&str]) -> Vec<String> {
+    let mut a = vec!["search", "--json"];
+    a.extend_from_slice(args);
+    env.run(&a)
+        .json_lines()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_right_document_comes_first() {
+    let (env, _s) = corpus_env();
+    // A paper's topic, a blog's subject, an author's name.
+    assert_eq!(
+        top(&env, &["scaling", "laws"])[0],
+        "Scaling laws for neural language models"
+    );
+    assert_eq!(top(&env, &["word", "vectors"])[0], "What are embeddings");
+    assert_eq!(
+        top(&env, &["Wattenberger"])[0],
+        "Why chatbots are not the future"
+    );
+    assert_eq!(
+        top(&env, &["compression", "classifier"])[0],
+        "The case for gzip classifiers"
+    );
+    // Related by context beats sharing one word: the compute-optimal paper outranks Kubernetes.
+    let hits = top(&env, &["scaling", "laws"]);
+    let pos = |t: &str| hits.iter().position(|h| h == t).unwrap_or(usize::MAX);
+    assert!(
+        pos("Training compute-optimal language models") < pos("Scaling Kubernetes to 7,500 nodes"),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn query_language_and_filters() {
+    let (env, _s) = corpus_env();
+    assert_eq!(
+        top(&env, &["\"chain-of-thought prompts\""]),
+        ["Prompt engineering"]
+    );
+    assert!(!top(&env, &["language", "-prompt"]).contains(&"Prompt engineering".to_string()));
+    let either = top(&env, &["kubernetes", "OR", "gzip"]);
+    assert_eq!(either.len(), 2, "{either:?}");
+    assert_eq!(
+        top(&env, &["section:ux"]),
+        ["Why chatbots are not the future"]
+    );
+    assert_eq!(top(&env, &["title:embeddings"]), ["What are embeddings"]);
+    assert_eq!(
+        top(&env, &["kind:page", "chinchilla"]),
+        ["Training compute-optimal language models"]
+    );
+    assert_eq!(top(&env, &["embed*"])[0], "What are embeddings");
+    assert!(top(&env, &["kubernetis"]).is_empty());
+    assert_eq!(
+        top(&env, &["kubernetis~"]),
+        ["Scaling Kubernetes to 7,500 nodes"]
+    );
+    assert_eq!(
+        top(&env, &["model", "--section", "papers", "--limit", "5"]).len(),
+        2
+    );
+    assert_eq!(top(&env, &["model", "--kind", "pdf"]).len(), 0);
+    assert!(top(&env, &["model", "--host", "127.0.0.1"]).len() >= 3);
+    let bad = env.run(&["search", "title:(unclosed"]);
+    bad.expect_code(2);
+    assert_eq!(bad.stderr().trim().lines().count(), 1);
+}
+
+#[test]
+fn snippets_mark_matches_without_colour_and_colour_with_it() {
+    let (env, _s) = corpus_env();
+    let plain = env.run(&["search", "cosine", "--color", "never"]).stdout();
+    assert!(plain.contains("[Cosine]"), "{plain}");
+    assert!(!plain.contains('\u{1b}'));
+    let coloured = env.run(&["search", "cosine", "--color", "always"]).stdout();
+    assert!(
+        coloured.contains("\u{1b}[1;33mCosine\u{1b}[0m"),
+        "{coloured:?}"
+    );
+    // NO_COLOR wins over auto (the harness sets it; stdout is a pipe anyway).
+    assert!(!env.run(&["search", "cosine"]).stdout().contains('\u{1b}'));
+    assert!(!plain.contains("Footer text") && !plain.contains("Home"));
+}
+
+#[test]
+fn ranks_from_the_last_search_work_in_read_open_and_similar() {
+    let (env, _s) = corpus_env();
+    let hits = env.run(&["search", "compute", "--json"]).json_lines();
+    let second = hits[1]["id"].as_str().unwrap().to_string();
+    let read = env.run(&["read", "2"]);
+    read.expect_code(0);
+    assert!(
+        read.stdout().contains(&format!("id {second}")),
+        "{}",
+        read.stdout()
+    );
+    assert!(
+        read.stdout().contains("[compute]"),
+        "the last query is highlighted"
+    );
+    let read = env.run(&["read", &second, "--query", "tokens"]);
+    assert!(read.stdout().contains("[tokens]") || !read.stdout().contains("tokens"));
+    let open = env
+        .command(env.dir.path(), &["open", "1"])
+        .env("BROWSER", "echo")
+        .output()
+        .unwrap();
+    assert!(
+        open.status.success(),
+        "{}",
+        String::from_utf8_lossy(&open.stderr)
+    );
+    env.run(&["read", "99"]).expect_code(2);
+
+    let scaling_id = env.run(&["search", "title:laws", "--json"]).json_lines()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sim = env.run(&["similar", &scaling_id, "--json"]);
+    sim.expect_code(0);
+    let titles: Vec<String> = sim
+        .json_lines()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !titles.contains(&"Scaling laws for neural language models".to_string()),
+        "itself excluded"
+    );
+    assert_eq!(
+        titles[0], "Training compute-optimal language models",
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn export_completions_and_man_page() {
+    let (env, _s) = corpus_env();
+    let nd = env.run(&["export"]);
+    nd.expect_code(0);
+    let docs = nd.json_lines();
+    assert_eq!(docs.len(), CORPUS.len());
+    for key in ["id", "doc_id", "url", "title", "section", "kind", "text"] {
+        assert!(docs[0].get(key).is_some(), "{key}");
+    }
+    let bulk = env
+        .run(&[
+            "export",
+            "--format",
+            "es-bulk",
+            "--index-name",
+            "papers",
+            "--chunk-words",
+            "20",
+        ])
+        .json_lines();
+    assert!(bulk.len() > 2 * CORPUS.len(), "long documents are chunked");
+    assert_eq!(bulk[0]["index"]["_index"], "papers");
+    assert_eq!(bulk[0]["index"]["_id"], bulk[1]["id"]);
+    assert!(
+        bulk.iter().skip(1).step_by(2).all(|d| d["text"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .count()
+            <= 20)
+    );
+
+    let bash = env.run(&["completions", "bash"]);
+    bash.expect_code(0);
+    assert!(bash.stdout().contains("rl-search"));
+    let man = env.run(&["man"]);
+    man.expect_code(0);
+    assert!(man.stdout().contains(".TH rl-search"));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let (env, _s) = corpus_env();
+    let mut child = env
+        .command(env.dir.path(), &["export"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        status.code() == Some(0) || status.code().is_none(),
+        "{status:?} {err}"
+    );
+}
