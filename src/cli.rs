@@ -166,6 +166,10 @@ pub struct UpdateArgs {
     /// Rebuild the search index from the stored text (no network)
     #[arg(long)]
     pub reindex: bool,
+
+    /// Indexing threads [default: one per core, up to 8]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub index_threads: usize,
 }
 
 #[derive(Debug, Args, Default)]

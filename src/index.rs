@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::AllQuery;
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexWriter, TantivyDocument, Term, doc};
+use tantivy::{Index, IndexWriter, Term, doc};
 use thiserror::Error;
+
+/// More searchable segments than this after a commit get merged into one.
+const MAX_SEGMENTS: usize = 8;
 
 /// Memory for the writer's in-RAM segment before it flushes; plenty for a reading list.
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
@@ -68,7 +69,8 @@ fn schema() -> (Schema, Fields) {
         )
         .set_stored();
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        // Fast fields: an update reads every (id, hash) pair without decompressing bodies.
+        id: b.add_text_field("id", STRING | STORED | FAST),
         url: b.add_text_field("url", STRING | STORED),
         host: b.add_text_field("host", STRING | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -77,7 +79,7 @@ fn schema() -> (Schema, Fields) {
         section: b.add_text_field("section", stemmed.clone()),
         author: b.add_text_field("author", stemmed.clone()),
         body: b.add_text_field("body", stemmed),
-        hash: b.add_text_field("hash", STRING | STORED),
+        hash: b.add_text_field("hash", STRING | STORED | FAST),
     };
     (b.build(), fields)
 }
@@ -144,34 +146,64 @@ impl LibraryIndex {
         Ok(reader.searcher().num_docs())
     }
 
-    /// id → text hash of every indexed document.
+    /// id → text hash of every live indexed document, from the fast fields.
     pub fn indexed_hashes(&self) -> Result<HashMap<String, String>, IndexError> {
         let reader = self.index.reader().map_err(|e| self.err(e))?;
         let searcher = reader.searcher();
-        let addrs = searcher
-            .search(&AllQuery, &DocSetCollector)
-            .map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
-        for addr in addrs {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| self.err(e))?;
-            let get = |f| {
-                doc.get_first(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (Some(ids), Some(hashes)) = (
+                fast.str("id").map_err(|e| self.err(e))?,
+                fast.str("hash").map_err(|e| self.err(e))?,
+            ) else {
+                continue;
             };
-            out.insert(get(self.fields.id), get(self.fields.hash));
+            let (mut id, mut hash) = (String::new(), String::new());
+            for doc in segment.doc_ids_alive() {
+                let (Some(i), Some(h)) = (ids.term_ords(doc).next(), hashes.term_ords(doc).next())
+                else {
+                    continue;
+                };
+                id.clear();
+                hash.clear();
+                let io = |e: std::io::Error| self.err(tantivy::TantivyError::IoError(e.into()));
+                ids.ord_to_str(i, &mut id).map_err(io)?;
+                hashes.ord_to_str(h, &mut hash).map_err(io)?;
+                out.insert(id.clone(), hash.clone());
+            }
         }
         Ok(out)
     }
 
-    /// Starts the one writer of an update.
+    /// Searchable segments right now (fewer is faster to open and search).
+    pub fn segment_count(&self) -> Result<usize, IndexError> {
+        Ok(self
+            .index
+            .searchable_segment_ids()
+            .map_err(|e| self.err(e))?
+            .len())
+    }
+
+    /// Starts the one writer of an update (indexing threads: one per core, up to 8).
     pub fn writer(&self) -> Result<Writer<'_>, IndexError> {
-        let writer = self.index.writer(WRITER_HEAP).map_err(|e| self.err(e))?;
+        self.writer_with_threads(0)
+    }
+
+    /// The writer with `threads` indexing threads (0: one per core).
+    pub fn writer_with_threads(&self, threads: usize) -> Result<Writer<'_>, IndexError> {
+        let writer = if threads == 0 {
+            self.index.writer(WRITER_HEAP)
+        } else {
+            self.index
+                .writer_with_num_threads(threads, WRITER_HEAP.max(threads * 16_000_000))
+        }
+        .map_err(|e| self.err(e))?;
         Ok(Writer {
             lib: self,
             writer,
             changes: 0,
+            fresh: false,
         })
     }
 }
@@ -181,13 +213,27 @@ pub struct Writer<'a> {
     lib: &'a LibraryIndex,
     writer: IndexWriter,
     changes: usize,
+    /// Everything was cleared: adds need no delete first.
+    fresh: bool,
 }
 
 impl Writer<'_> {
+    /// Removes every document (a rebuild); takes effect at the commit, like everything else.
+    pub fn clear(&mut self) -> Result<(), IndexError> {
+        self.writer
+            .delete_all_documents()
+            .map_err(|e| self.lib.err(e))?;
+        self.fresh = true;
+        self.changes += 1;
+        Ok(())
+    }
+
     /// Replaces the document with this id (delete by the untokenised id, then add).
     pub fn upsert(&mut self, d: &IndexDoc) -> Result<(), IndexError> {
         let f = &self.lib.fields;
-        self.writer.delete_term(Term::from_field_text(f.id, &d.id));
+        if !self.fresh {
+            self.writer.delete_term(Term::from_field_text(f.id, &d.id));
+        }
         self.writer
             .add_document(doc!(
                 f.id => d.id.as_str(),
@@ -217,6 +263,19 @@ impl Writer<'_> {
     pub fn finish(mut self) -> Result<usize, IndexError> {
         if self.changes > 0 {
             self.writer.commit().map_err(|e| self.lib.err(e))?;
+            // The merge policy leaves up to ~8 segments per size level; many small updates
+            // would still pile up levels. Past MAX_SEGMENTS, merge everything into one.
+            let ids = self
+                .lib
+                .index
+                .searchable_segment_ids()
+                .map_err(|e| self.lib.err(e))?;
+            if ids.len() > MAX_SEGMENTS {
+                self.writer
+                    .merge(&ids)
+                    .wait()
+                    .map_err(|e| self.lib.err(e))?;
+            }
         }
         self.writer
             .wait_merging_threads()
@@ -249,5 +308,27 @@ mod tests {
         w.finish().unwrap();
         assert_eq!(lib.num_docs().unwrap(), 1);
         assert_eq!(lib.indexed_hashes().unwrap()["a1"], "h2");
+    }
+
+    #[test]
+    fn many_small_updates_keep_few_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = LibraryIndex::open_or_create(dir.path()).unwrap();
+        for i in 0..40 {
+            let mut w = lib.writer_with_threads(1).unwrap();
+            w.upsert(&IndexDoc {
+                id: format!("d{i}"),
+                body: "text".into(),
+                hash: format!("h{i}"),
+                ..Default::default()
+            })
+            .unwrap();
+            w.finish().unwrap();
+            assert!(
+                lib.segment_count().unwrap() <= MAX_SEGMENTS,
+                "after update {i}"
+            );
+        }
+        assert_eq!(lib.indexed_hashes().unwrap().len(), 40);
     }
 }

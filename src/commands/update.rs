@@ -30,6 +30,8 @@ pub struct UpdateSettings {
     pub fetch: FetchOptions,
     pub reindex: bool,
     pub pdf_timeout: Duration,
+    /// Indexing threads; 0 for one per core.
+    pub index_threads: usize,
 }
 
 impl Default for UpdateSettings {
@@ -43,6 +45,7 @@ impl Default for UpdateSettings {
             fetch: FetchOptions::default(),
             reindex: false,
             pdf_timeout: DEFAULT_PDF_TIMEOUT,
+            index_threads: 0,
         }
     }
 }
@@ -116,7 +119,8 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
             }
         }
     }
-    let (indexed, removed) = sync_index(&store, &manifest, settings.reindex)?;
+    let (indexed, removed) =
+        sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
     report.indexed = indexed;
     report.removed = removed;
     Ok(report)
@@ -330,18 +334,16 @@ async fn fetch_and_build(
                         Some(304),
                     ));
                 };
-                let body = store
-                    .read_raw(&o.raw_file)
-                    .map_err(|e| (e.to_string(), None))?;
-                // The first source decides: if it is unchanged the document is.
-                if i == 0
-                    && plan.sources.len() > 1
-                    && prev.is_some_and(|p| p.sources.len() == plan.sources.len())
-                {
+                // The first source decides: if it is unchanged the document is, and nothing
+                // is read, extracted or indexed.
+                if i == 0 && prev.is_some_and(|p| p.sources.len() == plan.sources.len()) {
                     return Ok(Built::Unchanged(
                         prev.map(|p| p.sources.clone()).unwrap_or_default(),
                     ));
                 }
+                let body = store
+                    .read_raw(&o.raw_file)
+                    .map_err(|e| (e.to_string(), None))?;
                 sources.push(o.clone());
                 bodies.push((src.role, body));
             }
@@ -462,7 +464,12 @@ fn extension_for(content_type: Option<&str>, body: &[u8]) -> &'static str {
 /// Brings the index in line with the stored text: upserts documents whose text differs from
 /// what is indexed (new, changed, or left unindexed by a crash), removes links no longer listed.
 /// One writer, one commit.
-fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usize, usize)> {
+fn sync_index(
+    store: &Store,
+    manifest: &Manifest,
+    rebuild: bool,
+    threads: usize,
+) -> Result<(usize, usize)> {
     let (lib, rebuilt) = LibraryIndex::open_for_update(&store.tantivy_dir())?;
     if rebuilt {
         eprintln!(
@@ -476,6 +483,11 @@ fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usiz
     };
     let listed: HashSet<&str> = manifest.entries.iter().map(|e| e.id.as_str()).collect();
     let mut writer = None;
+    if rebuild || rebuilt {
+        let mut w = lib.writer_with_threads(threads)?;
+        w.clear()?;
+        writer = Some(w);
+    }
     let mut upserts = 0;
     let mut removed = 0;
     for entry in &manifest.entries {
@@ -492,7 +504,7 @@ fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usiz
         let body = store.read_text(file)?;
         let w = match &mut writer {
             Some(w) => w,
-            None => writer.insert(lib.writer()?),
+            None => writer.insert(lib.writer_with_threads(threads)?),
         };
         w.upsert(&IndexDoc {
             id: rec.id.clone(),
@@ -515,7 +527,7 @@ fn sync_index(store: &Store, manifest: &Manifest, rebuild: bool) -> Result<(usiz
     for id in stale {
         let w = match &mut writer {
             Some(w) => w,
-            None => writer.insert(lib.writer()?),
+            None => writer.insert(lib.writer_with_threads(threads)?),
         };
         w.delete(id);
         removed += 1;
@@ -569,6 +581,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         fetch,
         reindex: args.reindex,
         pdf_timeout: DEFAULT_PDF_TIMEOUT,
+        index_threads: args.index_threads,
     })
 }
 
