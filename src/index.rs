@@ -89,6 +89,7 @@ pub struct LibraryIndex {
     pub index: Index,
     pub fields: Fields,
     path: String,
+    reader: std::sync::OnceLock<tantivy::IndexReader>,
 }
 
 impl LibraryIndex {
@@ -122,6 +123,7 @@ impl LibraryIndex {
             index,
             fields,
             path,
+            reader: std::sync::OnceLock::new(),
         })
     }
 
@@ -140,16 +142,37 @@ impl LibraryIndex {
         }
     }
 
+    /// One reader per process, reloaded by hand: the default reader starts a thread that
+    /// watches for commits, which a one-shot CLI search pays for and never uses.
+    pub fn searcher(&self) -> Result<tantivy::Searcher, IndexError> {
+        if let Some(r) = self.reader.get() {
+            return Ok(r.searcher());
+        }
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| self.err(e))?;
+        Ok(self.reader.get_or_init(|| reader).searcher())
+    }
+
+    /// Sees the latest commit (after an update in the same process).
+    pub fn reload(&self) -> Result<(), IndexError> {
+        if let Some(r) = self.reader.get() {
+            r.reload().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
     /// Number of searchable documents.
     pub fn num_docs(&self) -> Result<u64, IndexError> {
-        let reader = self.index.reader().map_err(|e| self.err(e))?;
-        Ok(reader.searcher().num_docs())
+        Ok(self.searcher()?.num_docs())
     }
 
     /// id → text hash of every live indexed document, from the fast fields.
     pub fn indexed_hashes(&self) -> Result<HashMap<String, String>, IndexError> {
-        let reader = self.index.reader().map_err(|e| self.err(e))?;
-        let searcher = reader.searcher();
+        let searcher = self.searcher()?;
         let mut out = HashMap::new();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
@@ -263,23 +286,21 @@ impl Writer<'_> {
     pub fn finish(mut self) -> Result<usize, IndexError> {
         if self.changes > 0 {
             self.writer.commit().map_err(|e| self.lib.err(e))?;
-            // The merge policy leaves up to ~8 segments per size level; many small updates
-            // would still pile up levels. Past MAX_SEGMENTS, merge everything into one.
-            let ids = self
-                .lib
-                .index
-                .searchable_segment_ids()
-                .map_err(|e| self.lib.err(e))?;
-            if ids.len() > MAX_SEGMENTS {
-                self.writer
-                    .merge(&ids)
-                    .wait()
-                    .map_err(|e| self.lib.err(e))?;
-            }
         }
-        self.writer
-            .wait_merging_threads()
-            .map_err(|e| self.lib.err(e))?;
+        let lib = self.lib;
+        self.writer.wait_merging_threads().map_err(|e| lib.err(e))?;
+        // The merge policy leaves up to ~8 segments per size level, so many small updates
+        // still pile up levels. Past MAX_SEGMENTS, merge everything into one — only once the
+        // policy's own merges are done, or the two would fight over the same segments.
+        let ids = lib.index.searchable_segment_ids().map_err(|e| lib.err(e))?;
+        if self.changes > 0 && ids.len() > MAX_SEGMENTS {
+            let mut merger: IndexWriter = lib
+                .index
+                .writer_with_num_threads(1, 15_000_000)
+                .map_err(|e| lib.err(e))?;
+            merger.merge(&ids).wait().map_err(|e| lib.err(e))?;
+            merger.wait_merging_threads().map_err(|e| lib.err(e))?;
+        }
         Ok(self.changes)
     }
 }

@@ -21,8 +21,9 @@ use crate::index::LibraryIndex;
 pub const DEFAULT_LIMIT: usize = 10;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 220;
-/// Snippets look at this much of a body at most, so that long PDFs stay fast.
-const SNIPPET_SCAN_BYTES: usize = 400_000;
+/// Snippets are cut from a window this wide around the best place in the body, found by a
+/// plain substring scan: tokenising whole bodies (papers run to 100 KB) costs milliseconds.
+const SNIPPET_WINDOW_BYTES: usize = 1_500;
 
 #[derive(Debug, Error)]
 pub enum SearchError {
@@ -30,6 +31,8 @@ pub enum SearchError {
     BadQuery { query: String, reason: String },
     #[error("search failed: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Open(#[from] crate::index::IndexError),
 }
 
 /// Filters and limits of one search.
@@ -64,11 +67,10 @@ pub fn search(
     query: &str,
     opts: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
-    let reader = lib.index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = lib.searcher()?;
     let first = build_query(lib, query, opts)?;
     if has_operators(query) || query.split_whitespace().count() < 2 {
-        return run(lib, &searcher, &*first, &*first, opts.limit);
+        return run(lib, &searcher, &*first, &*first, query, opts.limit);
     }
     // Relevance feedback: documents like the best hit rank above documents that merely share
     // a word with the query ("scaling laws" → the Chinchilla paper, which never says "laws").
@@ -83,11 +85,11 @@ pub fn search(
         top = searcher.search(&*first, &TopDocs::with_limit(1).order_by_score())?;
     }
     if top.is_empty() {
-        return run(lib, &searcher, &*first, &*first, opts.limit);
+        return run(lib, &searcher, &*first, &*first, query, opts.limit);
     }
     let addrs: Vec<_> = top.iter().map(|(_, a)| *a).collect();
     let Some(like) = feedback(lib, &searcher, &addrs, query)? else {
-        return run(lib, &searcher, &*first, &*first, opts.limit);
+        return run(lib, &searcher, &*first, &*first, query, opts.limit);
     };
     let expanded = BooleanQuery::new(vec![
         (Occur::Must, first.box_clone()),
@@ -97,7 +99,7 @@ pub fn search(
         ),
     ]);
     // Snippets show the user's own words, not the expansion's.
-    run(lib, &searcher, &expanded, &*first, opts.limit)
+    run(lib, &searcher, &expanded, &*first, query, opts.limit)
 }
 
 /// How much the expansion counts against the user's own words. RM3 weighs the two equally;
@@ -218,8 +220,7 @@ pub fn similar(
     id: &str,
     limit: usize,
 ) -> Result<Option<Vec<Hit>>, SearchError> {
-    let reader = lib.index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = lib.searcher()?;
     let f = lib.fields;
     let id_term = Term::from_field_text(f.id, id);
     let me = TermQuery::new(id_term.clone(), IndexRecordOption::Basic);
@@ -258,7 +259,7 @@ pub fn similar(
         (Occur::Should, Box::new(like) as Box<dyn Query>),
         (Occur::MustNot, Box::new(me)),
     ]);
-    run(lib, &searcher, &query, &query, limit).map(Some)
+    run(lib, &searcher, &query, &query, "", limit).map(Some)
 }
 
 /// Byte ranges of `text` whose words match a word of `query` after stemming ("laws" marks
@@ -454,14 +455,17 @@ fn build_query(
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// Ranks by `query` and builds snippets that highlight `snippet_query`'s terms.
+/// Ranks by `query` and builds snippets that highlight `snippet_query`'s terms, looking for
+/// them near the places where the words of `user_query` occur.
 fn run(
     lib: &LibraryIndex,
     searcher: &Searcher,
     query: &dyn Query,
     snippet_query: &dyn Query,
+    user_query: &str,
     limit: usize,
 ) -> Result<Vec<Hit>, SearchError> {
+    let needles = needles(user_query);
     let f = lib.fields;
     let top = searcher.search(query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
     let mut snippets = SnippetGenerator::create(searcher, snippet_query, f.body)?;
@@ -476,7 +480,7 @@ fn run(
                 .to_string()
         };
         let body = get(f.body);
-        let scan = &body[..floor_char_boundary(&body, SNIPPET_SCAN_BYTES)];
+        let scan = snippet_window(&body, &needles);
         let snippet = snippets.snippet(scan);
         let (text, highlights) = if snippet.is_empty() {
             (lead(&body, SNIPPET_CHARS), vec![])
@@ -501,6 +505,63 @@ fn run(
         });
     }
     Ok(hits)
+}
+
+/// What to look for in a body to place the snippet: the start of each query word (its first
+/// three quarters, so "scaling" also finds "scaled"), lowercased; operators and fields dropped.
+fn needles(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric() && c != ':' && c != '-')
+        .filter(|w| !w.starts_with('-') && *w != "OR" && *w != "AND")
+        .map(|w| w.rsplit(':').next().unwrap_or(w).to_lowercase())
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| {
+            let keep = (w.chars().count() * 3 / 4).max(3);
+            w.chars().take(keep).collect()
+        })
+        .collect()
+}
+
+/// The part of `body` where most different needles occur close together (the start of the
+/// body when none occurs).
+fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
+    let cut = |from: usize, to: usize| {
+        let from = floor_char_boundary(body, from);
+        let to = floor_char_boundary(body, to);
+        &body[from..to]
+    };
+    if needles.is_empty() {
+        return cut(0, SNIPPET_WINDOW_BYTES);
+    }
+    let lower = body.to_lowercase();
+    if lower.len() != body.len() {
+        // Lowercasing changed byte offsets (rare scripts): fall back to a bounded prefix.
+        return cut(0, SNIPPET_WINDOW_BYTES * 40);
+    }
+    let mut best = (0usize, usize::MAX);
+    let mut seen = 0;
+    for (n, needle) in needles.iter().enumerate() {
+        for (pos, _) in lower.match_indices(String::as_str(needle)).take(20) {
+            seen += 1;
+            let lo = pos.saturating_sub(SNIPPET_WINDOW_BYTES / 4);
+            let hi = (pos + SNIPPET_WINDOW_BYTES / 4).min(lower.len());
+            let near = &lower[floor_char_boundary(&lower, lo)..floor_char_boundary(&lower, hi)];
+            let distinct = needles
+                .iter()
+                .filter(|m| near.contains(String::as_str(m)))
+                .count()
+                * 4
+                + usize::from(n == 0);
+            if distinct > best.0 || (distinct == best.0 && pos < best.1) {
+                best = (distinct, pos);
+            }
+        }
+    }
+    if seen == 0 {
+        return cut(0, SNIPPET_WINDOW_BYTES * 40);
+    }
+    let start = best.1.saturating_sub(SNIPPET_WINDOW_BYTES / 2);
+    cut(start, start + SNIPPET_WINDOW_BYTES)
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -694,6 +755,19 @@ mod tests {
                 Special::Fuzzy("c".into(), 2),
                 Special::Prefix("trans".into())
             ]
+        );
+    }
+
+    #[test]
+    fn snippets_come_from_the_part_that_matches() {
+        let filler = "filler words about nothing in particular. ".repeat(2000);
+        let body = format!("{filler}Here scaling laws appear together. {filler}scaling alone");
+        let w = snippet_window(&body, &needles("scaling laws"));
+        assert!(w.contains("scaling laws appear"), "{w}");
+        assert!(w.len() <= SNIPPET_WINDOW_BYTES);
+        assert_eq!(
+            needles("title:Transformers -bert \"word embeddings\""),
+            ["transform", "wor", "embeddi"]
         );
     }
 

@@ -219,12 +219,21 @@ impl Store {
         self.write_json(&self.root.join("library.json"), m)
     }
 
+    /// The last search, if one was recorded and is readable.
     pub fn load_last_search(&self) -> Result<Option<LastSearch>, StoreError> {
-        self.read_json(&self.root.join("last-search.json"))
+        Ok(self
+            .read_json(&self.root.join("last-search.json"))
+            .ok()
+            .flatten())
     }
 
+    /// Records the last search. Written in place, without the temp file and fsync of
+    /// `atomic_write`: it is a convenience on the search path (creating a file costs more
+    /// than the query), and a torn copy only means "no last search".
     pub fn save_last_search(&self, last: &LastSearch) -> Result<(), StoreError> {
-        self.write_json(&self.root.join("last-search.json"), last)
+        let path = self.root.join("last-search.json");
+        let bytes = serde_json::to_vec(last).expect("serialises");
+        fs::write(&path, bytes).map_err(io_err(&path))
     }
 
     pub fn load_record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {

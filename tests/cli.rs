@@ -380,3 +380,24 @@ fn remembers_lists_and_drops_links_removed_from_them() {
     assert!(run.stdout().contains("1 removed"), "{}", run.stdout());
     assert_eq!(env.run(&["narwhals", "--json"]).json_lines().len(), 1);
 }
+
+#[test]
+fn global_index_flag_works_before_and_after_the_command() {
+    let server = Server::start(|_| {
+        Reply::html(
+            "<html><head><title>Otters</title></head><body><p>Otters hold hands while they sleep, which is a fact long enough to index here.</p></body></html>",
+        )
+    });
+    let env = Env::new();
+    let list = env.write("list.md", &format!("- [a]({})\n", server.url("/a")));
+    let lib = env.path("elsewhere");
+    let lib = lib.to_str().unwrap();
+    // Regression: a global option before the subcommand made clap read "update" as a query.
+    env.run(&["--index", lib, "update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    env.run(&["--index", lib, "otters"]).expect_code(0);
+    env.run(&["search", "otters", "--index", lib])
+        .expect_code(0);
+    env.run(&["--index", lib, "status"]).expect_code(0);
+    assert!(std::path::Path::new(lib).join("library.json").exists());
+}

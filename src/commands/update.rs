@@ -81,28 +81,46 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let fetcher = Arc::new(Fetcher::new(settings.fetch.clone())?);
 
-    let lists = if !settings.lists.is_empty() {
-        settings.lists.clone()
-    } else {
-        match store.load_manifest()? {
-            Some(m) if !m.lists.is_empty() => m.lists,
-            _ => vec![list::BUILTIN_NAME.to_string()],
+    let stored = store.load_manifest()?;
+    let manifest = match stored {
+        // A rebuild works offline from the links already recorded.
+        Some(m) if settings.reindex && settings.lists.is_empty() => m,
+        stored => {
+            let lists = if !settings.lists.is_empty() {
+                settings.lists.clone()
+            } else {
+                match stored {
+                    Some(m) if !m.lists.is_empty() => m.lists,
+                    _ => vec![list::BUILTIN_NAME.to_string()],
+                }
+            };
+            let entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            let manifest = Manifest {
+                lists,
+                entries: entries
+                    .iter()
+                    .map(|e| ManifestEntry {
+                        id: store::doc_id(&e.url),
+                        url: e.url.clone(),
+                        link_text: e.link_text.clone(),
+                        section: e.section.clone(),
+                    })
+                    .collect(),
+            };
+            store.save_manifest(&manifest)?;
+            manifest
         }
     };
-    let entries = rt.block_on(read_lists(&lists, &fetcher))?;
-    let manifest = Manifest {
-        lists: lists.clone(),
-        entries: entries
-            .iter()
-            .map(|e| ManifestEntry {
-                id: store::doc_id(&e.url),
-                url: e.url.clone(),
-                link_text: e.link_text.clone(),
-                section: e.section.clone(),
-            })
-            .collect(),
-    };
-    store.save_manifest(&manifest)?;
+    let entries: Vec<Entry> = manifest
+        .entries
+        .iter()
+        .map(|e| Entry {
+            url: e.url.clone(),
+            link_text: e.link_text.clone(),
+            section: e.section.clone(),
+            line: 0,
+        })
+        .collect();
 
     let mut report = Report::default();
     if !settings.reindex {
