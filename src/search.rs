@@ -106,7 +106,7 @@ pub fn search(
 /// ours has phrase and title boosts on the user's side, so the expansion gets a boost too.
 const FEEDBACK_WEIGHT: f32 = 2.0;
 
-/// Feedback reads at most this much of each top hit's body.
+/// Feedback reads at most this much of a body whose lowercase form has other byte offsets.
 const FEEDBACK_SCAN_BYTES: usize = 20_000;
 /// How many top hits feed the expansion (RM3 uses about 10 on large collections; a reading
 /// list is small, so fewer).
@@ -140,13 +140,16 @@ fn feedback(
         .flat_map(|w| stems(&mut analyzer, w))
         .collect();
     let mut counts: HashMap<String, usize> = HashMap::new();
+    let needles = needles(query);
     for addr in addrs {
         let doc: TantivyDocument = searcher.doc(*addr)?;
         let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
-        let tokens = stems(
-            &mut analyzer,
-            &body[..floor_char_boundary(body, FEEDBACK_SCAN_BYTES)],
-        );
+        // Only the text around the query's words is tokenised: bodies run to 100 KB.
+        let mut tokens = vec![];
+        for range in passages(body, &needles) {
+            tokens.extend(stems(&mut analyzer, &body[range]));
+            tokens.push(String::new()); // a break between passages
+        }
         // Passages: where every query word occurs within a few tokens of each other.
         for (i, t) in tokens.iter().enumerate() {
             if !query_stems.contains(t) {
@@ -199,10 +202,45 @@ fn feedback(
     Ok(Some(Box::new(BooleanQuery::new(clauses))))
 }
 
+/// Byte ranges of `body` around the first occurrences of the needles, merged where they
+/// overlap; at most `FEEDBACK_PASSAGES` of them.
+fn passages(body: &str, needles: &[String]) -> Vec<Range<usize>> {
+    let lower = body.to_lowercase();
+    if lower.len() != body.len() {
+        return vec![0..floor_char_boundary(body, FEEDBACK_SCAN_BYTES)];
+    }
+    let Some(first) = needles.first() else {
+        return vec![];
+    };
+    let mut ranges: Vec<Range<usize>> = lower
+        .match_indices(String::as_str(first))
+        .take(FEEDBACK_PASSAGES)
+        .map(|(pos, _)| {
+            let lo = floor_char_boundary(body, pos.saturating_sub(FEEDBACK_SPAN));
+            let hi = floor_char_boundary(body, pos + FEEDBACK_SPAN);
+            lo..hi
+        })
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = vec![];
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Bytes either side of a query word that are read for its context.
+const FEEDBACK_SPAN: usize = 160;
+/// Occurrences of the query looked at per feedback document.
+const FEEDBACK_PASSAGES: usize = 24;
+
 /// Tokens either side of a query passage that count as its context.
 const FEEDBACK_WINDOW: usize = 12;
 /// Expansion terms kept.
-const FEEDBACK_TERMS: usize = 10;
+const FEEDBACK_TERMS: usize = 6;
 
 const STOP_WORDS: &[&str] = &[
     "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
