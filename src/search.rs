@@ -207,7 +207,8 @@ fn feedback(
 fn passages(body: &str, needles: &[String]) -> Vec<Range<usize>> {
     let lower = body.to_lowercase();
     if lower.len() != body.len() {
-        return vec![0..floor_char_boundary(body, FEEDBACK_SCAN_BYTES)];
+        let end = floor_char_boundary(body, FEEDBACK_SCAN_BYTES);
+        return std::iter::once(0..end).collect();
     }
     let Some(first) = needles.first() else {
         return vec![];
