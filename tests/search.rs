@@ -187,8 +187,26 @@ fn ranks_from_the_last_search_work_in_read_open_and_similar() {
         read.stdout().contains("[compute]"),
         "the last query is highlighted"
     );
-    let read = env.run(&["read", &second, "--query", "tokens"]);
-    assert!(read.stdout().contains("[tokens]") || !read.stdout().contains("tokens"));
+    let chinchilla = hits
+        .iter()
+        .find(|h| h["title"] == "Training compute-optimal language models")
+        .expect("the compute-optimal paper matches 'compute'")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // By id: still highlighted, since the last search showed it; --query replaces the words.
+    assert!(
+        env.run(&["read", &chinchilla])
+            .stdout()
+            .contains("[compute]")
+    );
+    let read = env
+        .run(&["read", &chinchilla, "--query", "tokens"])
+        .stdout();
+    assert!(
+        read.contains("[tokens]") && !read.contains("[compute]"),
+        "{read}"
+    );
     let open = env
         .command(env.dir.path(), &["open", "1"])
         .env("BROWSER", "echo")

@@ -38,7 +38,13 @@ pub fn find(store: &Store, target: &str) -> Result<(DocRecord, Option<String>)> 
             .with_context(|| format!("document {id} is no longer in the library"))?;
         return Ok((rec, Some(last.query)));
     }
-    find_document(store, target).map(|r| (r, None))
+    let rec = find_document(store, target)?;
+    // A document the last search showed is read with that search's words highlighted.
+    let query = store
+        .load_last_search()?
+        .filter(|last| last.ids.contains(&rec.id))
+        .map(|last| last.query);
+    Ok((rec, query))
 }
 
 /// Finds a document by id, unique id prefix, or URL (as listed or as fetched).

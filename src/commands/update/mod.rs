@@ -1,0 +1,317 @@
+//! `rl-search update`: lists → links → fetch → extract → store → index. Downloads and
+//! extraction run concurrently (one `buffer_unordered` stage); one loop owns the index writer and
+//! commits once at the end. Every link's result is a value in the report, never an abort.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Config;
+use crate::extract::pdf::DEFAULT_PDF_TIMEOUT;
+use crate::fetch::{FetchOptions, Fetcher, Outcome, Validators};
+use crate::list::{self, Entry};
+use crate::resolve;
+use crate::store::{self, Manifest, ManifestEntry, Store};
+
+mod refresh;
+mod sync;
+
+use refresh::refresh;
+use sync::sync_index;
+
+/// Everything `update` needs, resolved from flags.
+#[derive(Debug, Clone)]
+pub struct UpdateSettings {
+    pub lists: Vec<String>,
+    pub force: bool,
+    pub max_age: Option<Duration>,
+    pub wait: bool,
+    pub concurrency: usize,
+    pub fetch: FetchOptions,
+    pub reindex: bool,
+    pub pdf_timeout: Duration,
+    /// Indexing threads; 0 for one per core.
+    pub index_threads: usize,
+}
+
+impl Default for UpdateSettings {
+    fn default() -> Self {
+        UpdateSettings {
+            lists: vec![],
+            force: false,
+            max_age: None,
+            wait: false,
+            concurrency: crate::fetch::DEFAULT_GLOBAL_LIMIT,
+            fetch: FetchOptions::default(),
+            reindex: false,
+            pdf_timeout: DEFAULT_PDF_TIMEOUT,
+            index_threads: 0,
+        }
+    }
+}
+
+/// What happened to one link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Changed,
+    Unchanged,
+    /// Checked recently enough (--max-age).
+    Skipped,
+    /// The reason, and whether an older good copy is kept.
+    Failed(String, bool),
+}
+
+/// The end-of-update summary.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: Vec<(String, String, bool)>,
+    pub indexed: usize,
+    pub removed: usize,
+}
+
+/// Runs an update and returns its report; errors are fatal (list unreadable, library locked).
+pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
+    let store = Store::open(&cfg.index_dir, true)?;
+    let _lock = store.lock(settings.wait)?;
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let fetcher = Arc::new(Fetcher::new(settings.fetch.clone())?);
+
+    let stored = store.load_manifest()?;
+    let manifest = match stored {
+        // A rebuild works offline from the links already recorded.
+        Some(m) if settings.reindex && settings.lists.is_empty() => m,
+        stored => {
+            let lists = if !settings.lists.is_empty() {
+                settings.lists.clone()
+            } else {
+                match stored {
+                    Some(m) if !m.lists.is_empty() => m.lists,
+                    _ => vec![list::BUILTIN_NAME.to_string()],
+                }
+            };
+            let entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            let manifest = Manifest {
+                lists,
+                entries: entries
+                    .iter()
+                    .map(|e| ManifestEntry {
+                        id: store::doc_id(&e.url),
+                        url: e.url.clone(),
+                        link_text: e.link_text.clone(),
+                        section: e.section.clone(),
+                    })
+                    .collect(),
+            };
+            store.save_manifest(&manifest)?;
+            manifest
+        }
+    };
+    let entries: Vec<Entry> = manifest
+        .entries
+        .iter()
+        .map(|e| Entry {
+            url: e.url.clone(),
+            link_text: e.link_text.clone(),
+            section: e.section.clone(),
+            line: 0,
+        })
+        .collect();
+
+    let mut report = Report::default();
+    if !settings.reindex {
+        let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, &entries));
+        for (entry, change) in entries.iter().zip(changes) {
+            match change {
+                Change::New => report.new += 1,
+                Change::Changed => report.changed += 1,
+                Change::Unchanged => report.unchanged += 1,
+                Change::Skipped => report.skipped += 1,
+                Change::Failed(reason, kept) => {
+                    report.failed.push((entry.url.clone(), reason, kept))
+                }
+            }
+        }
+    }
+    let (indexed, removed) =
+        sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
+    report.indexed = indexed;
+    report.removed = removed;
+    Ok(report)
+}
+
+/// Reads and parses every list; a list that cannot be read is fatal, a bad link only a warning.
+async fn read_lists(lists: &[String], fetcher: &Fetcher) -> Result<Vec<Entry>> {
+    let mut entries: Vec<Entry> = vec![];
+    for name in lists {
+        let markdown = if name == list::BUILTIN_NAME {
+            list::BUILTIN_LIST.to_string()
+        } else if name.starts_with("http://") || name.starts_with("https://") {
+            match fetcher.get(name, &Validators::default()).await {
+                Ok(Outcome::Fetched(f)) => String::from_utf8_lossy(&f.body).into_owned(),
+                Ok(Outcome::NotModified) => bail!("reading list {name}: unexpected 304"),
+                Err(e) => bail!("cannot download the reading list: {e}"),
+            }
+        } else {
+            std::fs::read_to_string(name).with_context(|| {
+                format!(
+                    "cannot read the reading list {name}; give a Markdown file or an http(s) URL"
+                )
+            })?
+        };
+        let parsed = list::parse(&markdown);
+        for s in &parsed.skipped {
+            eprintln!(
+                "warning: {name}:{}: skipping {}: {}",
+                s.line, s.target, s.reason
+            );
+        }
+        if parsed.entries.is_empty() {
+            bail!("the reading list {name} has no http(s) links");
+        }
+        for e in parsed.entries {
+            if !entries.iter().any(|x| x.url == e.url) {
+                entries.push(e);
+            }
+        }
+    }
+    Ok(entries)
+}
+
+async fn fetch_all(
+    cfg: &Config,
+    settings: &UpdateSettings,
+    store: &Store,
+    fetcher: &Arc<Fetcher>,
+    entries: &[Entry],
+) -> Vec<Change> {
+    let bar = if cfg.stderr_tty {
+        ProgressBar::with_draw_target(Some(entries.len() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .expect("static template"),
+    );
+    let failures = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Change)> = futures::stream::iter(entries.iter().enumerate())
+        .map(|(i, entry)| {
+            let store = store.clone();
+            let fetcher = fetcher.clone();
+            let settings = settings.clone();
+            let entry = entry.clone();
+            let bar = bar.clone();
+            let failures = &failures;
+            async move {
+                let change = refresh(&entry, &store, &fetcher, &settings).await;
+                if matches!(change, Change::Failed(..)) {
+                    failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                bar.inc(1);
+                bar.set_message(format!(
+                    "{} failed · last: {}",
+                    failures.load(std::sync::atomic::Ordering::Relaxed),
+                    resolve::host_of(&entry.url)
+                ));
+                (i, change)
+            }
+        })
+        // The fetcher enforces the global and per-host limits; this bound only keeps the number
+        // of tasks (and bodies held for extraction) in check on lists of thousands of links.
+        .buffer_unordered(settings.concurrency.max(1) * 8)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, c)| c).collect()
+}
+
+/// `rl-search update`: flags → settings → run → summary.
+pub fn command(cfg: &Config, args: &crate::cli::UpdateArgs) -> Result<super::Exit> {
+    let settings = settings_from(args)?;
+    let report = run(cfg, &settings)?;
+    print_report(&report, cfg);
+    Ok(if report.failed.is_empty() {
+        super::Exit::Success
+    } else {
+        super::Exit::Partial
+    })
+}
+
+/// Resolves and validates update flags.
+pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
+    use crate::fetch::politeness::{HostRule, parse_rule};
+    let mut fetch = FetchOptions {
+        max_bytes: args.max_bytes,
+        total_timeout: args.timeout,
+        attempts: args.retries + 1,
+        global_limit: args.concurrency.max(1),
+        per_host: HostRule {
+            concurrency: args.per_host.max(1),
+            spacing: Duration::ZERO,
+        },
+        github_token: std::env::var("GITHUB_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+        ..FetchOptions::default()
+    };
+    for r in &args.host_rules {
+        let (host, rule) = parse_rule(r).map_err(anyhow::Error::msg)?;
+        fetch.host_rules.retain(|(h, _)| h != &host);
+        fetch.host_rules.push((host, rule));
+    }
+    Ok(UpdateSettings {
+        lists: args.lists.clone(),
+        force: args.force,
+        max_age: args.max_age,
+        wait: args.wait,
+        concurrency: args.concurrency.max(1),
+        fetch,
+        reindex: args.reindex,
+        pdf_timeout: DEFAULT_PDF_TIMEOUT,
+        index_threads: args.index_threads,
+    })
+}
+
+/// The end summary: counts, then each failure with its URL and reason.
+pub fn print_report(r: &Report, cfg: &Config) {
+    let style = crate::output::Style { color: cfg.color };
+    let mut line = format!(
+        "{} new, {} changed, {} unchanged, {} failed",
+        r.new,
+        r.changed,
+        r.unchanged,
+        r.failed.len()
+    );
+    if r.skipped > 0 {
+        line += &format!(", {} checked recently (skipped)", r.skipped);
+    }
+    line += &format!("; {} indexed", r.indexed);
+    if r.removed > 0 {
+        line += &format!(", {} removed from the index", r.removed);
+    }
+    println!("{line}");
+    for (url, reason, kept) in &r.failed {
+        let reason = reason.strip_prefix(&format!("{url}: ")).unwrap_or(reason);
+        let kept = if *kept {
+            " (kept the copy from before)"
+        } else {
+            ""
+        };
+        println!(
+            "  {} {}: {}{}",
+            style.red("failed"),
+            url,
+            crate::output::clean(reason),
+            kept
+        );
+    }
+}

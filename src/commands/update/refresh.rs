@@ -1,0 +1,260 @@
+//! One link: fetch its sources (conditionally), extract, assemble and store — never losing a
+//! good stored copy.
+
+use std::time::{Duration, SystemTime};
+
+use crate::assemble::{self, Part};
+use crate::fetch::{Fetcher, Outcome, Validators};
+use crate::list::Entry;
+use crate::resolve::{self, Role};
+use crate::store::{self, DocRecord, SourceRecord, State, Store};
+
+use super::{Change, UpdateSettings};
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn checked_recently(rec: &DocRecord, max_age: Duration) -> bool {
+    rec.checked_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339(t).ok())
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age < max_age)
+}
+
+/// Fetches, extracts and stores one link. Never loses a good stored copy.
+pub(super) async fn refresh(
+    entry: &Entry,
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &UpdateSettings,
+) -> Change {
+    let id = store::doc_id(&entry.url);
+    let prev = store.load_record(&id).ok().flatten();
+    let prev_ok = prev
+        .as_ref()
+        .filter(|p| p.state == State::Ok && p.text_file.is_some());
+    if let (Some(p), Some(age), false) = (prev_ok, settings.max_age, settings.force)
+        && checked_recently(p, age)
+    {
+        return Change::Skipped;
+    }
+
+    let result = fetch_and_build(entry, &id, prev_ok, store, fetcher, settings).await;
+    let mut rec = prev.clone().unwrap_or_else(|| DocRecord {
+        id: id.clone(),
+        url: entry.url.clone(),
+        ..Default::default()
+    });
+    rec.link_text = entry.link_text.clone();
+    rec.section = entry.section.clone();
+    rec.checked_at = Some(now_rfc3339());
+    let change = match result {
+        Ok(Built::Unchanged(sources)) => {
+            rec.sources = sources;
+            rec.last_error = None;
+            rec.fetched_at = Some(now_rfc3339());
+            Change::Unchanged
+        }
+        Ok(Built::New(new_rec)) => {
+            let change = if prev_ok.is_some() {
+                Change::Changed
+            } else {
+                Change::New
+            };
+            rec = *new_rec;
+            change
+        }
+        Err((reason, status)) => {
+            rec.last_error = Some(reason.clone());
+            if let Some(s) = status {
+                rec.http_status = Some(s);
+            }
+            if rec.state != State::Ok {
+                rec.state = State::Failed;
+            }
+            Change::Failed(reason, rec.state == State::Ok)
+        }
+    };
+    if let Err(e) = store.save_record(&rec, prev.as_ref()) {
+        return Change::Failed(e.to_string(), prev_ok.is_some());
+    }
+    change
+}
+
+enum Built {
+    /// Same content as stored; refreshed source validators.
+    Unchanged(Vec<SourceRecord>),
+    New(Box<DocRecord>),
+}
+
+type Failure = (String, Option<u16>);
+
+async fn fetch_and_build(
+    entry: &Entry,
+    id: &str,
+    prev: Option<&DocRecord>,
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &UpdateSettings,
+) -> Result<Built, Failure> {
+    let plan = resolve::plan(&entry.url);
+    let prev_source = |url: &str| prev.and_then(|p| p.sources.iter().find(|s| s.url == url));
+    let mut sources: Vec<SourceRecord> = vec![];
+    let mut bodies: Vec<(Role, Vec<u8>)> = vec![];
+    let mut all_same = prev.is_some();
+    for (i, src) in plan.sources.iter().enumerate() {
+        let old = prev_source(&src.url);
+        let validators = match (old, settings.force) {
+            (Some(o), false) => Validators {
+                etag: o.etag.clone(),
+                last_modified: o.last_modified.clone(),
+            },
+            _ => Validators::default(),
+        };
+        let mut urls = vec![src.url.clone()];
+        urls.extend(src.alternates.iter().cloned());
+        let outcome = match fetcher.get_first(&urls, &validators).await {
+            Ok(o) => o,
+            // Metadata is a bonus: the document can stand on its main text alone.
+            Err(_) if src.role == Role::Meta && plan.sources.len() > 1 => continue,
+            Err(e) => return Err((e.to_string(), e.status())),
+        };
+        match outcome {
+            Outcome::NotModified => {
+                let Some(o) = old else {
+                    return Err((
+                        format!(
+                            "{}: 304 Not Modified for a resource we never stored",
+                            src.url
+                        ),
+                        Some(304),
+                    ));
+                };
+                // The first source decides: if it is unchanged the document is, and nothing
+                // is read, extracted or indexed.
+                if i == 0 && prev.is_some_and(|p| p.sources.len() == plan.sources.len()) {
+                    return Ok(Built::Unchanged(
+                        prev.map(|p| p.sources.clone()).unwrap_or_default(),
+                    ));
+                }
+                let body = store
+                    .read_raw(&o.raw_file)
+                    .map_err(|e| (e.to_string(), None))?;
+                sources.push(o.clone());
+                bodies.push((src.role, body));
+            }
+            Outcome::Fetched(f) => {
+                let sha = store::sha256_hex(&f.body);
+                if old.is_none_or(|o| o.sha256 != sha) {
+                    all_same = false;
+                }
+                let ext = extension_for(f.content_type.as_deref(), &f.body);
+                let raw_file = store
+                    .write_raw(id, &sha, ext, &f.body)
+                    .map_err(|e| (e.to_string(), None))?;
+                sources.push(SourceRecord {
+                    url: src.url.clone(),
+                    final_url: f.final_url.clone(),
+                    http_status: f.status,
+                    content_type: f.content_type.clone(),
+                    etag: f.etag.clone(),
+                    last_modified: f.last_modified.clone(),
+                    sha256: sha,
+                    bytes: f.body.len() as u64,
+                    raw_file,
+                });
+                bodies.push((src.role, f.body));
+            }
+        }
+    }
+    if all_same && prev.is_some_and(|p| p.sources.len() == sources.len()) && !settings.force {
+        return Ok(Built::Unchanged(sources));
+    }
+
+    // Extraction is CPU work (PDFs especially): off the async threads, in parallel with downloads.
+    let site = plan.site;
+    let jobs: Vec<_> = bodies
+        .into_iter()
+        .zip(sources.iter())
+        .map(|((role, body), s)| (role, body, s.content_type.clone(), s.final_url.clone()))
+        .collect();
+    let pdf_timeout = settings.pdf_timeout;
+    let parts = tokio::task::spawn_blocking(move || {
+        jobs.into_iter()
+            .map(|(role, body, ct, url)| {
+                assemble::extract_part(site, role, &body, ct.as_deref(), &url, pdf_timeout)
+                    .map_err(|e| format!("{url}: {e}"))
+            })
+            .collect::<Vec<Result<Part, String>>>()
+    })
+    .await
+    .map_err(|e| (format!("extraction failed: {e}"), None))?;
+    let mut good = vec![];
+    let mut first_err = None;
+    for (p, s) in parts.into_iter().zip(&sources) {
+        match p {
+            Ok(p) => good.push(p),
+            Err(e) => {
+                first_err.get_or_insert((e, Some(s.http_status)));
+            }
+        }
+    }
+    if good.is_empty() {
+        return Err(
+            first_err.unwrap_or_else(|| (format!("{}: nothing to extract", entry.url), None))
+        );
+    }
+    let mut doc = assemble::assemble(site, &entry.link_text, &entry.url, &good).map_err(|e| {
+        (
+            format!("{}: {e}", entry.url),
+            sources.first().map(|s| s.http_status),
+        )
+    })?;
+    if let Some((e, _)) = first_err {
+        // An arXiv abstract without its PDF is still worth indexing; say what is missing.
+        doc.note = Some(format!("partly indexed: {e}"));
+    }
+    let text_sha = store::sha256_hex(doc.text.as_bytes());
+    let text_file = store
+        .write_text(id, &text_sha, &doc.text)
+        .map_err(|e| (e.to_string(), None))?;
+    let now = now_rfc3339();
+    Ok(Built::New(Box::new(DocRecord {
+        id: id.to_string(),
+        url: entry.url.clone(),
+        link_text: entry.link_text.clone(),
+        section: entry.section.clone(),
+        kind: doc.kind,
+        title: doc.title,
+        author: doc.author,
+        published: doc.published,
+        description: doc.description,
+        state: State::Ok,
+        thin: doc.thin,
+        note: doc.note,
+        http_status: sources
+            .iter()
+            .find(|s| s.http_status != 0)
+            .map(|s| s.http_status),
+        bytes: sources.iter().map(|s| s.bytes).sum(),
+        text_chars: doc.text.chars().count(),
+        text_sha256: Some(text_sha),
+        text_file: Some(text_file),
+        fetched_at: Some(now.clone()),
+        checked_at: Some(now),
+        last_error: None,
+        sources,
+    })))
+}
+
+fn extension_for(content_type: Option<&str>, body: &[u8]) -> &'static str {
+    match crate::extract::sniff(body, content_type, "") {
+        Ok(crate::extract::Format::Pdf) => "pdf",
+        Ok(crate::extract::Format::Html) => "html",
+        Ok(crate::extract::Format::Json) => "json",
+        Ok(crate::extract::Format::Text) => "txt",
+        Err(_) => "bin",
+    }
+}
