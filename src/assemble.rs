@@ -77,6 +77,11 @@ pub fn assemble(
     let title = pick(|e| e.title.clone())
         .filter(|t| !t.trim().is_empty())
         .or_else(|| (!link_text.is_empty()).then(|| link_text.to_string()))
+        .or_else(|| {
+            (main.format == Format::Pdf)
+                .then(|| first_heading(&main.extracted.text))
+                .flatten()
+        })
         .unwrap_or_else(|| url.to_string());
 
     let mut text = String::new();
@@ -139,6 +144,31 @@ pub fn assemble(
         thin,
         note,
     })
+}
+
+/// A PDF's first-page heading, for PDFs whose metadata carries no title (arXiv's often
+/// don't): the first of its opening lines that reads like a title — a few words, mostly
+/// capitalised, no sentence end. Licence notices and author lines don't.
+fn first_heading(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(15)
+        .find(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let long: Vec<&&str> = words.iter().filter(|w| w.chars().count() >= 4).collect();
+            let capitalised = long
+                .iter()
+                .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+                .count();
+            (2..=20).contains(&words.len())
+                && !line.ends_with(['.', ',', ';', ':'])
+                && !line.contains('@')
+                && line.chars().filter(|c| c.is_alphabetic()).count() * 2 > line.chars().count()
+                && !long.is_empty()
+                && capitalised * 10 >= long.len() * 6
+        })
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -292,3 +292,17 @@ fn kill_9_mid_update_leaves_a_readable_library_and_the_next_run_finishes() {
     let hits = env.run(&["cormorants", "--json", "-n", "100"]).json_lines();
     assert_eq!(hits.len(), 30, "{}", run.stdout());
 }
+
+#[test]
+fn an_exhausted_api_rate_limit_says_what_to_do() {
+    let server = Server::start(|_| {
+        Reply::status(403)
+            .with_header("X-RateLimit-Remaining", "0")
+            .with_header("X-RateLimit-Reset", "1999999999")
+    });
+    let env = Env::new();
+    let (run, _) = update_one(&env, &server.url("/repos/o/r/readme"), &[]);
+    run.expect_code(1);
+    assert!(run.stdout().contains("GITHUB_TOKEN"), "{}", run.stdout());
+    assert_eq!(server.hits("/repos/o/r/readme"), 1, "no retries");
+}

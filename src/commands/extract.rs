@@ -34,11 +34,8 @@ pub fn command(cfg: &Config, args: &ExtractArgs) -> Result<Exit> {
             DEFAULT_PDF_TIMEOUT,
         )
         .with_context(|| format!("cannot extract {target}"))?;
-        let name = std::path::Path::new(target)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let doc = assemble::assemble(Site::Generic, &name, target, &[part])
+        // No link text for a local file: the title comes from the file itself, else its path.
+        let doc = assemble::assemble(Site::Generic, "", target, &[part])
             .map_err(|e| anyhow::anyhow!("{target}: {e}"))?;
         (doc, target.to_string())
     };

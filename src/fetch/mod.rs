@@ -115,6 +115,10 @@ pub enum FetchError {
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {reason}")]
     Redirect { url: String, reason: String },
+    #[error(
+        "{url}: the API's rate limit is used up (GitHub allows 60 requests an hour without a token); set GITHUB_TOKEN and run update again"
+    )]
+    RateLimited { url: String },
     #[error("{url}: {reason}")]
     Other { url: String, reason: String },
 }
@@ -141,7 +145,9 @@ impl FetchError {
             FetchError::Status { status, .. } => retry::retryable_status(*status),
             FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
             FetchError::Other { .. } => true,
-            FetchError::TooLarge { .. } | FetchError::Redirect { .. } => false,
+            FetchError::TooLarge { .. }
+            | FetchError::Redirect { .. }
+            | FetchError::RateLimited { .. } => false,
         }
     }
 }
@@ -276,6 +282,21 @@ impl Fetcher {
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+            // GitHub's API says "no more for now" with a 403 or 429 and a zero budget; waiting
+            // or retrying won't help within this run, a token will.
+            if matches!(status, 403 | 429)
+                && resp
+                    .headers()
+                    .get("x-ratelimit-remaining")
+                    .is_some_and(|v| v == "0")
+            {
+                return Err((
+                    FetchError::RateLimited {
+                        url: url.to_string(),
+                    },
+                    None,
+                ));
+            }
             return Err((
                 FetchError::Status {
                     url: url.to_string(),
