@@ -335,7 +335,7 @@ mod tests {
     fn many_small_updates_keep_few_segments() {
         let dir = tempfile::tempdir().unwrap();
         let lib = LibraryIndex::open_or_create(dir.path()).unwrap();
-        for i in 0..40 {
+        for i in 0..100 {
             let mut w = lib.writer_with_threads(1).unwrap();
             w.upsert(&IndexDoc {
                 id: format!("d{i}"),
@@ -350,6 +350,6 @@ mod tests {
                 "after update {i}"
             );
         }
-        assert_eq!(lib.indexed_hashes().unwrap().len(), 40);
+        assert_eq!(lib.indexed_hashes().unwrap().len(), 100);
     }
 }

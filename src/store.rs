@@ -219,6 +219,22 @@ impl Store {
         self.write_json(&self.root.join("library.json"), m)
     }
 
+    /// When each link was last checked (id → RFC 3339), written once per update; records hold
+    /// the time of their last change.
+    pub fn load_checked(&self) -> std::collections::HashMap<String, String> {
+        self.read_json(&self.root.join("checked.json"))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    pub fn save_checked(
+        &self,
+        checked: &std::collections::HashMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.write_json(&self.root.join("checked.json"), checked)
+    }
+
     /// The last search, if one was recorded and is readable.
     pub fn load_last_search(&self) -> Result<Option<LastSearch>, StoreError> {
         Ok(self

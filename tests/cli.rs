@@ -401,3 +401,53 @@ fn global_index_flag_works_before_and_after_the_command() {
     env.run(&["--index", lib, "status"]).expect_code(0);
     assert!(std::path::Path::new(lib).join("library.json").exists());
 }
+
+#[test]
+fn a_link_moved_to_another_section_is_reindexed_without_refetching() {
+    let server = Server::start(|req| {
+        Reply::html("<html><head><title>Pelicans</title></head><body><p>Pelicans scoop fish with their bills, a sentence long enough to be indexed as text.</p></body></html>").conditional(req)
+    });
+    let env = Env::new();
+    let url = server.url("/p");
+    let list = env.write("list.md", &format!("## Birds\n- [p]({url})\n"));
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    assert_eq!(
+        env.run(&["pelicans", "--section", "birds", "--json"])
+            .json_lines()
+            .len(),
+        1
+    );
+    env.write(
+        "list.md",
+        &format!("## Seabirds and others\n- [p]({url})\n"),
+    );
+    let run = env.run(&["update"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout().contains("1 unchanged") && run.stdout().contains("1 indexed"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(
+        env.run(&["pelicans", "--section", "seabirds", "--json"])
+            .json_lines()
+            .len(),
+        1
+    );
+    assert!(
+        env.run(&["pelicans", "--section", "birds", "--json"])
+            .json_lines()
+            .is_empty()
+    );
+    // Nothing changed at all: nothing is written or indexed, yet status knows it was checked.
+    let run = env.run(&["update"]);
+    assert!(
+        run.stdout().contains("1 unchanged, 0 failed; 0 indexed"),
+        "{}",
+        run.stdout()
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
+    assert!(v["documents"][0]["checked_at"].is_string());
+}

@@ -16,6 +16,7 @@ pub fn documents(store: &Store) -> Result<Vec<DocRecord>> {
     let Some(manifest) = store.load_manifest()? else {
         return Ok(vec![]);
     };
+    let checked = store.load_checked();
     let mut docs = vec![];
     for e in &manifest.entries {
         let rec = store.load_record(&e.id)?.unwrap_or_else(|| DocRecord {
@@ -25,6 +26,9 @@ pub fn documents(store: &Store) -> Result<Vec<DocRecord>> {
             section: e.section.clone(),
             ..Default::default()
         });
+        let mut rec = rec;
+        rec.checked_at =
+            crate::commands::update::last_checked(&rec, checked.get(&e.id)).map(str::to_string);
         docs.push(rec);
     }
     Ok(docs)

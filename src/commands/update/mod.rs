@@ -19,6 +19,7 @@ use crate::store::{self, Manifest, ManifestEntry, Store};
 mod refresh;
 mod sync;
 
+pub use refresh::last_checked;
 use refresh::refresh;
 use sync::sync_index;
 
@@ -201,6 +202,7 @@ async fn fetch_all(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .expect("static template"),
     );
+    let checked = store.load_checked();
     let failures = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<(usize, Change)> = futures::stream::iter(entries.iter().enumerate())
         .map(|(i, entry)| {
@@ -210,8 +212,9 @@ async fn fetch_all(
             let entry = entry.clone();
             let bar = bar.clone();
             let failures = &failures;
+            let last = checked.get(&store::doc_id(&entry.url)).cloned();
             async move {
-                let change = refresh(&entry, &store, &fetcher, &settings).await;
+                let change = refresh(&entry, &store, &fetcher, &settings, last.as_ref()).await;
                 if matches!(change, Change::Failed(..)) {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -231,6 +234,16 @@ async fn fetch_all(
         .await;
     bar.finish_and_clear();
     results.sort_by_key(|(i, _)| *i);
+    let mut checked = checked;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    for (i, change) in &results {
+        if *change != Change::Skipped {
+            checked.insert(store::doc_id(&entries[*i].url), now.clone());
+        }
+    }
+    if let Err(e) = store.save_checked(&checked) {
+        eprintln!("warning: {e}");
+    }
     results.into_iter().map(|(_, c)| c).collect()
 }
 

@@ -15,9 +15,16 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-fn checked_recently(rec: &DocRecord, max_age: Duration) -> bool {
-    rec.checked_at
-        .as_deref()
+/// When a link was last checked: the later of its record and the library's check log.
+pub fn last_checked<'a>(rec: &'a DocRecord, checked: Option<&'a String>) -> Option<&'a str> {
+    match (rec.checked_at.as_deref(), checked.map(String::as_str)) {
+        (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn checked_recently(rec: &DocRecord, checked: Option<&String>, max_age: Duration) -> bool {
+    last_checked(rec, checked)
         .and_then(|t| humantime::parse_rfc3339(t).ok())
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .is_some_and(|age| age < max_age)
@@ -29,6 +36,7 @@ pub(super) async fn refresh(
     store: &Store,
     fetcher: &Fetcher,
     settings: &UpdateSettings,
+    checked: Option<&String>,
 ) -> Change {
     let id = store::doc_id(&entry.url);
     let prev = store.load_record(&id).ok().flatten();
@@ -36,7 +44,7 @@ pub(super) async fn refresh(
         .as_ref()
         .filter(|p| p.state == State::Ok && p.text_file.is_some());
     if let (Some(p), Some(age), false) = (prev_ok, settings.max_age, settings.force)
-        && checked_recently(p, age)
+        && checked_recently(p, checked, age)
     {
         return Change::Skipped;
     }
@@ -47,14 +55,23 @@ pub(super) async fn refresh(
         url: entry.url.clone(),
         ..Default::default()
     });
+    let listed_as_before = rec.link_text == entry.link_text && rec.section == entry.section;
     rec.link_text = entry.link_text.clone();
     rec.section = entry.section.clone();
     rec.checked_at = Some(now_rfc3339());
     let change = match result {
         Ok(Built::Unchanged(sources)) => {
+            // Nothing to write when only the check time moved: that goes to the library's
+            // check log, once per update, instead of one fsync'd record per link.
+            let same = listed_as_before
+                && prev
+                    .as_ref()
+                    .is_some_and(|p| p.last_error.is_none() && p.sources == sources);
+            if same {
+                return Change::Unchanged;
+            }
             rec.sources = sources;
             rec.last_error = None;
-            rec.fetched_at = Some(now_rfc3339());
             Change::Unchanged
         }
         Ok(Built::New(new_rec)) => {

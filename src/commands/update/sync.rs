@@ -6,7 +6,22 @@ use anyhow::Result;
 
 use crate::index::{IndexDoc, LibraryIndex};
 use crate::resolve;
-use crate::store::{Manifest, State, Store};
+use crate::store::{self, DocRecord, Manifest, State, Store};
+
+/// What the index entry of a record was built from: its text and every indexed field, so that
+/// a link moved to another section or retitled is re-indexed too.
+fn index_key(rec: &DocRecord, text_hash: &str) -> String {
+    let fields = [
+        text_hash,
+        &rec.title,
+        &rec.link_text,
+        &rec.section,
+        &rec.kind,
+        rec.author.as_deref().unwrap_or(""),
+        &rec.url,
+    ];
+    store::sha256_hex(fields.join("\u{0}").as_bytes())
+}
 
 /// Brings the index in line with the stored text: upserts documents whose text differs from
 /// what is indexed (new, changed, or left unindexed by a crash), removes links no longer listed.
@@ -41,10 +56,12 @@ pub(super) fn sync_index(
         let Some(rec) = store.load_record(&entry.id)? else {
             continue;
         };
-        let (Some(hash), Some(file), State::Ok) = (&rec.text_sha256, &rec.text_file, rec.state)
+        let (Some(text_hash), Some(file), State::Ok) =
+            (&rec.text_sha256, &rec.text_file, rec.state)
         else {
             continue;
         };
+        let hash = &index_key(&rec, text_hash);
         if indexed.get(&entry.id) == Some(hash) {
             continue;
         }
