@@ -90,6 +90,11 @@ fn generate(dir: &Path, docs: usize, port: u16) -> u64 {
         entries: vec![],
     };
     let mut total = 0u64;
+    let urls: Vec<String> = (0..docs)
+        .map(|i| format!("http://127.0.0.{}:{port}/doc/{i}", i % 16 + 1))
+        .collect();
+    // At 100k URLs some 8-digit ids collide; the library gives those longer ids.
+    let ids = store::assign_ids(urls.iter().map(String::as_str), None);
     for i in 0..docs {
         let target = (2000.0 * 40f64.powf(rng.unit().powi(8))) as usize;
         let mut text = String::with_capacity(target + 100);
@@ -108,9 +113,8 @@ fn generate(dir: &Path, docs: usize, port: u16) -> u64 {
             }
         }
         total += text.len() as u64;
-        let host = i % 16 + 1;
-        let url = format!("http://127.0.0.{host}:{port}/doc/{i}");
-        let id = store::doc_id(&url);
+        let url = urls[i].clone();
+        let id = ids[i].clone();
         let sha = store::sha256_hex(text.as_bytes());
         let text_file = format!("{id}-{}.txt", &sha[..16]);
         std::fs::write(dir.join("text").join(&text_file), &text).unwrap();

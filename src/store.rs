@@ -115,9 +115,47 @@ pub struct LastSearch {
     pub ids: Vec<String>,
 }
 
-/// A short id that stays the same for a URL across updates and machines.
+/// A short id that stays the same for a URL across updates and machines: the first 8 hex
+/// digits of its SHA-256. See [`assign_ids`] for the rare URL whose 8 digits are taken.
 pub fn doc_id(url: &str) -> String {
     hex(&Sha256::digest(url.as_bytes()))[..8].to_string()
+}
+
+/// Ids for a list's URLs, unique within the library. 8 hex digits collide about once in
+/// 100,000 URLs, so a URL whose short id is taken by another gets a longer prefix of its
+/// hash (10, 12, … digits). A URL keeps the id `previous` gave it, so ids never change
+/// between updates.
+pub fn assign_ids<'a>(
+    urls: impl IntoIterator<Item = &'a str>,
+    previous: Option<&Manifest>,
+) -> Vec<String> {
+    use std::collections::HashMap;
+    let mut owner: HashMap<String, String> = HashMap::new(); // id -> url
+    let mut kept: HashMap<&str, &str> = HashMap::new(); // url -> id
+    if let Some(m) = previous {
+        for e in &m.entries {
+            owner.insert(e.id.clone(), e.url.clone());
+            kept.insert(e.url.as_str(), e.id.as_str());
+        }
+    }
+    let mut out = vec![];
+    for url in urls {
+        let id = match kept.get(url) {
+            Some(id) => id.to_string(),
+            None => {
+                let full = hex(&Sha256::digest(url.as_bytes()));
+                let id = (8..=full.len())
+                    .step_by(2)
+                    .map(|n| full[..n].to_string())
+                    .find(|c| owner.get(c).is_none_or(|u| u == url))
+                    .unwrap_or(full);
+                owner.insert(id.clone(), url.to_string());
+                id
+            }
+        };
+        out.push(id);
+    }
+    out
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -384,6 +422,42 @@ mod tests {
         );
         assert_eq!(doc_id("https://a.example/").len(), 8);
         assert_ne!(doc_id("https://a.example/"), doc_id("https://b.example/"));
+    }
+
+    #[test]
+    fn colliding_short_ids_get_longer_and_stay_put() {
+        // Find two URLs whose 8-digit ids collide.
+        let mut seen = std::collections::HashMap::new();
+        let (a, b) = (0..)
+            .find_map(|i| {
+                let u = format!("https://h.example/{i}");
+                seen.insert(doc_id(&u), u.clone()).map(|prev| (prev, u))
+            })
+            .unwrap();
+        let ids = assign_ids([a.as_str(), b.as_str()], None);
+        assert_eq!(ids[0].len(), 8);
+        assert_eq!(ids[1].len(), 10);
+        assert!(sha256_hex(b.as_bytes()).starts_with(&ids[1]));
+        // Next update, in the other order: each URL keeps its id.
+        let m = Manifest {
+            lists: vec![],
+            entries: vec![
+                ManifestEntry {
+                    id: ids[0].clone(),
+                    url: a.clone(),
+                    link_text: String::new(),
+                    section: String::new(),
+                },
+                ManifestEntry {
+                    id: ids[1].clone(),
+                    url: b.clone(),
+                    link_text: String::new(),
+                    section: String::new(),
+                },
+            ],
+        };
+        let again = assign_ids([b.as_str(), a.as_str()], Some(&m));
+        assert_eq!(again, vec![ids[1].clone(), ids[0].clone()]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::cli::ReadArgs;
 use crate::config::Config;
 use crate::output::{self, Style};
 use crate::resolve::Role;
-use crate::store::{self, DocRecord, Store};
+use crate::store::{DocRecord, Store};
 
 /// Finds a document by rank in the last search, id, unique id prefix, or URL. Returns the last
 /// search's query too when the target was a rank, for highlighting.
@@ -56,7 +56,12 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
         let normal = url::Url::parse(target)
             .map(|u| u.to_string())
             .unwrap_or(target.to_string());
-        if let Some(rec) = store.load_record(&store::doc_id(&normal))? {
+        let listed = store
+            .load_manifest()?
+            .and_then(|m| m.entries.into_iter().find(|e| e.url == normal));
+        if let Some(e) = listed
+            && let Some(rec) = store.load_record(&e.id)?
+        {
             return Ok(rec);
         }
     }

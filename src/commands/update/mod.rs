@@ -93,18 +93,20 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
             let lists = if !settings.lists.is_empty() {
                 settings.lists.clone()
             } else {
-                match stored {
-                    Some(m) if !m.lists.is_empty() => m.lists,
+                match &stored {
+                    Some(m) if !m.lists.is_empty() => m.lists.clone(),
                     _ => vec![list::BUILTIN_NAME.to_string()],
                 }
             };
             let entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            let ids = store::assign_ids(entries.iter().map(|e| e.url.as_str()), stored.as_ref());
             let manifest = Manifest {
                 lists,
                 entries: entries
                     .iter()
-                    .map(|e| ManifestEntry {
-                        id: store::doc_id(&e.url),
+                    .zip(ids)
+                    .map(|(e, id)| ManifestEntry {
+                        id,
                         url: e.url.clone(),
                         link_text: e.link_text.clone(),
                         section: e.section.clone(),
@@ -115,20 +117,11 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
             manifest
         }
     };
-    let entries: Vec<Entry> = manifest
-        .entries
-        .iter()
-        .map(|e| Entry {
-            url: e.url.clone(),
-            link_text: e.link_text.clone(),
-            section: e.section.clone(),
-            line: 0,
-        })
-        .collect();
+    let entries = &manifest.entries;
 
     let mut report = Report::default();
     if !settings.reindex {
-        let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, &entries));
+        let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, entries));
         for (entry, change) in entries.iter().zip(changes) {
             match change {
                 Change::New => report.new += 1,
@@ -191,7 +184,7 @@ async fn fetch_all(
     settings: &UpdateSettings,
     store: &Store,
     fetcher: &Arc<Fetcher>,
-    entries: &[Entry],
+    entries: &[ManifestEntry],
 ) -> Vec<Change> {
     let bar = if cfg.stderr_tty {
         ProgressBar::with_draw_target(Some(entries.len() as u64), ProgressDrawTarget::stderr())
@@ -212,7 +205,7 @@ async fn fetch_all(
             let entry = entry.clone();
             let bar = bar.clone();
             let failures = &failures;
-            let last = checked.get(&store::doc_id(&entry.url)).cloned();
+            let last = checked.get(&entry.id).cloned();
             async move {
                 let change = refresh(&entry, &store, &fetcher, &settings, last.as_ref()).await;
                 if matches!(change, Change::Failed(..)) {
@@ -238,7 +231,7 @@ async fn fetch_all(
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     for (i, change) in &results {
         if *change != Change::Skipped {
-            checked.insert(store::doc_id(&entries[*i].url), now.clone());
+            checked.insert(entries[*i].id.clone(), now.clone());
         }
     }
     if let Err(e) = store.save_checked(&checked) {

@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::assemble::{self, Part};
 use crate::fetch::{Fetcher, Outcome, Validators};
-use crate::list::Entry;
 use crate::resolve::{self, Role};
+use crate::store::ManifestEntry as Entry;
 use crate::store::{self, DocRecord, SourceRecord, State, Store};
 
 use super::{Change, UpdateSettings};
@@ -38,7 +38,7 @@ pub(super) async fn refresh(
     settings: &UpdateSettings,
     checked: Option<&String>,
 ) -> Change {
-    let id = store::doc_id(&entry.url);
+    let id = entry.id.clone();
     let prev = store.load_record(&id).ok().flatten();
     let prev_ok = prev
         .as_ref()
