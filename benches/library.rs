@@ -8,7 +8,7 @@
 //! - an update over the unchanged library (every link answers 304).
 //!
 //! `cargo bench --bench library -- --docs 1000` (default) or `-- --docs 100000`; add
-//! `--dir PATH` to keep the generated library.
+//! `--dir PATH` to keep the generated library (and `--generate-only` to stop there).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -275,6 +275,9 @@ fn main() {
         "library: {docs} documents, {mb:.1} MB of text (generated in {:.1} s)",
         t.elapsed().as_secs_f64()
     );
+    if args.iter().any(|a| a == "--generate-only") {
+        return;
+    }
     println!();
     println!("| measurement | result |");
     println!("|---|---|");
