@@ -299,8 +299,10 @@ impl Writer<'_> {
         // The merge policy leaves up to ~8 segments per size level, so many small updates
         // still pile up levels. Past MAX_SEGMENTS, merge everything into one — only once the
         // policy's own merges are done, or the two would fight over the same segments.
+        // A rebuild ends as one segment: the fewest files to open, cold or warm.
         let ids = lib.index.searchable_segment_ids().map_err(|e| lib.err(e))?;
-        if self.changes > 0 && ids.len() > MAX_SEGMENTS {
+        let limit = if self.fresh { 1 } else { MAX_SEGMENTS };
+        if self.changes > 0 && ids.len() > limit {
             let mut merger: IndexWriter = lib
                 .index
                 .writer_with_num_threads(1, 15_000_000)

@@ -196,17 +196,20 @@ async fn fetch_all(
             .expect("static template"),
     );
     let checked = store.load_checked();
-    let failures = std::sync::atomic::AtomicUsize::new(0);
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let settings_shared = Arc::new(settings.clone());
     let mut results: Vec<(usize, Change)> = futures::stream::iter(entries.iter().enumerate())
         .map(|(i, entry)| {
             let store = store.clone();
             let fetcher = fetcher.clone();
-            let settings = settings.clone();
+            let settings = settings_shared.clone();
             let entry = entry.clone();
             let bar = bar.clone();
-            let failures = &failures;
+            let failures = failures.clone();
             let last = checked.get(&entry.id).cloned();
-            async move {
+            // A task per link, so record I/O and response handling run on every worker thread
+            // instead of the one thread that drives the stream.
+            let task = tokio::spawn(async move {
                 let change = refresh(&entry, &store, &fetcher, &settings, last.as_ref()).await;
                 if matches!(change, Change::Failed(..)) {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -217,6 +220,12 @@ async fn fetch_all(
                     failures.load(std::sync::atomic::Ordering::Relaxed),
                     resolve::host_of(&entry.url)
                 ));
+                change
+            });
+            async move {
+                let change = task
+                    .await
+                    .unwrap_or_else(|e| Change::Failed(format!("internal error: {e}"), false));
                 (i, change)
             }
         })
