@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         `rl-search update` fetches every link of the list (the built-in Anti-hype LLM reading list \
         unless --list is given), extracts the text of pages and PDFs, and indexes it. \
         `rl-search QUERY` searches it; `rl-search read ID` shows a document offline.",
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    override_usage = "rl-search [OPTIONS] QUERY...\n       rl-search [OPTIONS] <COMMAND>"
 )]
 pub struct Cli {
     /// Library folder [default: ./index]
