@@ -22,6 +22,31 @@ pub enum Exit {
     Error = 2,
 }
 
+/// Prints hits for people or as JSON lines; says `when_none` on stderr when there are none.
+/// Exit code as grep's: hits 0, none 1.
+fn print_hits(
+    cfg: &Config,
+    hits: &[crate::search::Hit],
+    json: bool,
+    when_none: &str,
+) -> Result<Exit> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        crate::output::hits_json(&mut out, hits)?;
+    } else if hits.is_empty() {
+        eprintln!("{when_none}");
+    } else {
+        crate::output::hits(&mut out, hits, crate::output::Style { color: cfg.color })?;
+    }
+    out.flush()?;
+    Ok(if hits.is_empty() {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}
+
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Exit> {
     let cfg = Config::resolve(&cli);

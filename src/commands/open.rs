@@ -3,30 +3,18 @@
 
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::Exit;
 use crate::cli::OpenArgs;
 use crate::config::Config;
-use crate::resolve::Role;
 use crate::store::Store;
 
 pub fn command(cfg: &Config, args: &OpenArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let (rec, _) = super::read::find(&store, &args.target)?;
     let target = if args.local {
-        let plan = crate::resolve::plan(&rec.url);
-        let main = plan
-            .sources
-            .iter()
-            .find(|s| s.role == Role::Main)
-            .map(|s| s.url.clone());
-        let src = rec
-            .sources
-            .iter()
-            .find(|s| Some(&s.url) == main.as_ref())
-            .or(rec.sources.first())
-            .with_context(|| format!("{} has no stored copy; run `rl-search update`", rec.url))?;
+        let src = super::read::main_source(&rec)?;
         store
             .root()
             .join("raw")

@@ -11,7 +11,7 @@ use crate::cli::ReadArgs;
 use crate::config::Config;
 use crate::output::{self, Style};
 use crate::resolve::Role;
-use crate::store::{DocRecord, Store};
+use crate::store::{DocRecord, SourceRecord, Store};
 
 /// Finds a document by rank in the last search, id, unique id prefix, or URL. Returns the last
 /// search's query too when the target was a rank, for highlighting.
@@ -88,24 +88,27 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
     }
 }
 
+/// The stored copy of a document's main source: the PDF of an arXiv paper, the page of a post.
+pub fn main_source(rec: &DocRecord) -> Result<&SourceRecord> {
+    let plan = crate::resolve::plan(&rec.url);
+    let main_url = plan
+        .sources
+        .iter()
+        .find(|s| s.role == Role::Main)
+        .map(|s| s.url.as_str());
+    rec.sources
+        .iter()
+        .find(|s| Some(s.url.as_str()) == main_url)
+        .or(rec.sources.first())
+        .with_context(|| format!("{} has no stored copy; run `rl-search update`", rec.url))
+}
+
 pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let (rec, last_query) = find(&store, &args.target)?;
     let query = args.query.clone().or(last_query);
     if args.raw {
-        // The main source: the PDF of an arXiv paper, the page of a blog post.
-        let plan = crate::resolve::plan(&rec.url);
-        let main_url = plan
-            .sources
-            .iter()
-            .find(|s| s.role == Role::Main)
-            .map(|s| s.url.clone());
-        let src = rec
-            .sources
-            .iter()
-            .find(|s| Some(&s.url) == main_url.as_ref())
-            .or(rec.sources.first())
-            .with_context(|| format!("{} has no stored copy; run `rl-search update`", rec.url))?;
+        let src = main_source(&rec)?;
         let bytes = store.read_raw(&src.raw_file)?;
         let mut out = std::io::stdout().lock();
         out.write_all(&bytes)?;

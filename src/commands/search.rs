@@ -9,7 +9,6 @@ use super::Exit;
 use crate::cli::SearchArgs;
 use crate::config::Config;
 use crate::index::LibraryIndex;
-use crate::output::{self, Style};
 use crate::search::{self, SearchOptions};
 use crate::store::{LastSearch, Store};
 
@@ -50,19 +49,10 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         query: query.clone(),
         ids: hits.iter().map(|h| h.id.clone()).collect(),
     });
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if args.json {
-        output::hits_json(&mut out, &hits)?;
-    } else if hits.is_empty() {
-        eprintln!("no documents match {query:?}");
-    } else {
-        output::hits(&mut out, &hits, Style { color: cfg.color })?;
-    }
-    out.flush()?;
-    Ok(if hits.is_empty() {
-        Exit::Partial
-    } else {
-        Exit::Success
-    })
+    super::print_hits(
+        cfg,
+        &hits,
+        args.json,
+        &format!("no documents match {query:?}"),
+    )
 }

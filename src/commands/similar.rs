@@ -1,14 +1,11 @@
 //! `rl-search similar ID`: documents like this one.
 
-use std::io::Write;
-
 use anyhow::{Result, bail};
 
 use super::Exit;
 use crate::cli::SimilarArgs;
 use crate::config::Config;
 use crate::index::LibraryIndex;
-use crate::output::{self, Style};
 use crate::store::Store;
 
 pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
@@ -30,18 +27,10 @@ pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
                 .unwrap_or("run `rl-search update`")
         );
     };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        output::hits_json(&mut out, &hits)?;
-    } else if hits.is_empty() {
-        eprintln!("no documents are like {} ({})", rec.id, rec.title);
-    } else {
-        output::hits(&mut out, &hits, Style { color: cfg.color })?;
-    }
-    out.flush()?;
-    Ok(if hits.is_empty() {
-        Exit::Partial
-    } else {
-        Exit::Success
-    })
+    super::print_hits(
+        cfg,
+        &hits,
+        args.json,
+        &format!("no documents are like {} ({})", rec.id, rec.title),
+    )
 }
