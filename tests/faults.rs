@@ -235,7 +235,7 @@ fn slow_server(delay_ms: u64) -> Server {
 
 #[test]
 fn a_concurrent_update_fails_fast_or_waits() {
-    let server = slow_server(1500);
+    let server = slow_server(3000);
     let env = Env::new();
     let list = slow_list(&env, &server, 2);
     let mut first = env
@@ -243,7 +243,7 @@ fn a_concurrent_update_fails_fast_or_waits() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1200));
     let t = Instant::now();
     let second = env.run(&["update", "--list", &list]);
     second.expect_code(2);
@@ -254,7 +254,10 @@ fn a_concurrent_update_fails_fast_or_waits() {
         "{}",
         second.stderr()
     );
-    assert!(t.elapsed() < Duration::from_secs(1), "fails at once");
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "fails at once, without waiting for the first"
+    );
     let waited = env.run(&["update", "--list", &list, "--wait"]);
     waited.expect_code(0);
     assert!(first.wait().unwrap().success());
