@@ -127,6 +127,18 @@ impl LibraryIndex {
         })
     }
 
+    /// An empty index in memory with the library's schema: for checking a query before
+    /// there is anything to search.
+    pub fn in_ram() -> Self {
+        let (schema, fields) = schema();
+        LibraryIndex {
+            index: Index::create_in_ram(schema),
+            fields,
+            path: "(memory)".into(),
+            reader: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Opens an existing index for reading; `None` when there is none yet.
     pub fn open_existing(dir: &Path) -> Result<Option<Self>, IndexError> {
         if !dir.join("meta.json").exists() {

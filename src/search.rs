@@ -61,6 +61,11 @@ pub struct Hit {
     pub highlights: Vec<Range<usize>>,
 }
 
+/// Checks a query's syntax and filters without running it.
+pub fn check(query: &str, opts: &SearchOptions) -> Result<(), SearchError> {
+    build_query(&LibraryIndex::in_ram(), query, opts).map(drop)
+}
+
 /// Runs a query against the library.
 pub fn search(
     lib: &LibraryIndex,

@@ -257,6 +257,17 @@ fn exit_codes_and_errors_are_one_line() {
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // A bad query on an empty library is reported before any download starts.
+    let fresh = Env::new();
+    let run = fresh.run(&["search", "title:("]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("cannot understand the query"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!fresh.library().exists(), "no update was started");
+
     let empty = env.write("empty.md", "# nothing here\n\nno links\n");
     let run = env.run(&["update", "--list", empty.to_str().unwrap()]);
     run.expect_code(2);

@@ -309,3 +309,35 @@ fn an_exhausted_api_rate_limit_says_what_to_do() {
     assert!(run.stdout().contains("GITHUB_TOKEN"), "{}", run.stdout());
     assert_eq!(server.hits("/repos/o/r/readme"), 1, "no retries");
 }
+
+#[test]
+fn an_unresolvable_host_fails_fast_without_retries_or_waiting_its_turn() {
+    // `.invalid` never resolves (RFC 2606). Three links on one host spaced 5 s apart would
+    // take 10 s if each waited its turn; a dead host's queue drains at once.
+    let env = Env::new();
+    let list = env.write(
+        "list.md",
+        "- [a](http://rl-search-test.invalid/a)\n- [b](http://rl-search-test.invalid/b)\n- [c](http://rl-search-test.invalid/c)\n",
+    );
+    let t = Instant::now();
+    let run = env.run(&[
+        "update",
+        "--list",
+        list.to_str().unwrap(),
+        "--host-rule",
+        "rl-search-test.invalid=1/5s",
+    ]);
+    run.expect_code(1);
+    assert!(run.stdout().contains("3 failed"), "{}", run.stdout());
+    assert!(
+        run.stdout()
+            .contains("cannot resolve the host rl-search-test.invalid"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        t.elapsed()
+    );
+}

@@ -17,6 +17,14 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
     if query.trim().is_empty() {
         anyhow::bail!("the query is empty: give some words to search for");
     }
+    let opts = SearchOptions {
+        limit: args.limit,
+        section: args.section.clone(),
+        kind: args.kind.clone(),
+        host: args.host.clone(),
+    };
+    // A mistyped query is reported before an empty library sends us off downloading.
+    search::check(&query, &opts)?;
     let store = Store::open(&cfg.index_dir, false)?;
     let lib = match LibraryIndex::open_existing(&store.tantivy_dir())? {
         Some(lib) if lib.num_docs()? > 0 => lib,
@@ -35,12 +43,6 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
             );
             LibraryIndex::open_or_create(&store.tantivy_dir())?
         }
-    };
-    let opts = SearchOptions {
-        limit: args.limit,
-        section: args.section.clone(),
-        kind: args.kind.clone(),
-        host: args.host.clone(),
     };
     let hits = search::search(&lib, &query, &opts)?;
     // Remembered so that `read 2` / `open 2` / `similar 2` mean this search's second hit; a

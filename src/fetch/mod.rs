@@ -111,6 +111,8 @@ pub enum FetchError {
     Timeout { url: String, what: String },
     #[error("{url}: could not connect: {reason}")]
     Connect { url: String, reason: String },
+    #[error("{url}: cannot resolve the host {host} (offline, or a mistyped URL?)")]
+    Unresolvable { url: String, host: String },
     #[error("{url}: body larger than {limit} bytes (decoded); raise --max-bytes to allow it")]
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {reason}")]
@@ -147,7 +149,8 @@ impl FetchError {
             FetchError::Other { .. } => true,
             FetchError::TooLarge { .. }
             | FetchError::Redirect { .. }
-            | FetchError::RateLimited { .. } => false,
+            | FetchError::RateLimited { .. }
+            | FetchError::Unresolvable { .. } => false,
         }
     }
 }
@@ -158,6 +161,9 @@ pub struct Fetcher {
     gate: HostGate,
     /// Taken after the host's permit, so links waiting for a busy host hold no global slot.
     global: tokio::sync::Semaphore,
+    /// Hosts whose name did not resolve in this run: their other links fail at once instead
+    /// of queueing behind the host's politeness rules (an offline update ends in seconds).
+    unresolvable: std::sync::Mutex<std::collections::HashSet<String>>,
     opts: FetchOptions,
 }
 
@@ -195,6 +201,7 @@ impl Fetcher {
             client,
             gate,
             global,
+            unresolvable: Default::default(),
             opts,
         })
     }
@@ -204,13 +211,27 @@ impl Fetcher {
         let host = resolve_host(url);
         let mut retry_no = 0;
         loop {
+            let unresolvable = || FetchError::Unresolvable {
+                url: url.to_string(),
+                host: host.clone(),
+            };
+            let dead = || self.unresolvable.lock().expect("host set").contains(&host);
             let result = {
-                let _host = self.gate.acquire(&host).await;
+                let Some(_host) = self.gate.acquire_unless(&host, dead).await else {
+                    return Err(unresolvable());
+                };
                 let _slot = self.global.acquire().await.expect("semaphore never closed");
-                self.attempt(url, validators).await
+                self.attempt(url, &host, validators).await
             };
             match result {
                 Ok(outcome) => return Ok(outcome),
+                Err((FetchError::Unresolvable { .. }, _)) => {
+                    self.unresolvable
+                        .lock()
+                        .expect("host set")
+                        .insert(host.clone());
+                    return Err(unresolvable());
+                }
                 Err((err, retry_after)) => {
                     if !err.retryable() || retry_no + 1 >= self.opts.attempts {
                         return Err(err);
@@ -245,6 +266,7 @@ impl Fetcher {
     async fn attempt(
         &self,
         url: &str,
+        host: &str,
         validators: &Validators,
     ) -> Result<Outcome, (FetchError, Option<Duration>)> {
         let mut req = self.client.get(url);
@@ -255,11 +277,11 @@ impl Fetcher {
             req = req.header(header::IF_MODIFIED_SINCE, lm);
         }
         if let Some(token) = &self.opts.github_token
-            && resolve_host(url) == "api.github.com"
+            && host == "api.github.com"
         {
             req = req.bearer_auth(token);
         }
-        if resolve_host(url) == "api.github.com" {
+        if host == "api.github.com" {
             // The raw media type gives a README or file as it is, not wrapped in JSON.
             let accept = if url.ends_with("/readme") {
                 "application/vnd.github.raw"
@@ -377,6 +399,12 @@ impl Fetcher {
             return FetchError::Redirect {
                 url,
                 reason: error_chain(&e),
+            };
+        }
+        if e.is_dns() {
+            return FetchError::Unresolvable {
+                host: resolve_host(&url),
+                url,
             };
         }
         if e.is_connect() {

@@ -110,6 +110,14 @@ impl HostGate {
 
     /// Waits for a free slot on `host` and for its spacing to pass.
     pub async fn acquire(&self, host: &str) -> HostPermit {
+        self.acquire_unless(host, || false)
+            .await
+            .expect("never aborted")
+    }
+
+    /// Like `acquire`, but gives up (`None`) if `abort` says so once a slot is free — before
+    /// waiting out the host's spacing, so a dead host's queue drains at once.
+    pub async fn acquire_unless(&self, host: &str, abort: impl Fn() -> bool) -> Option<HostPermit> {
         let host = host.trim_start_matches("www.").to_ascii_lowercase();
         let state = {
             let mut hosts = self.hosts.lock().expect("host table lock");
@@ -131,6 +139,9 @@ impl HostGate {
             .acquire_owned()
             .await
             .expect("semaphore never closed");
+        if abort() {
+            return None;
+        }
         if !state.spacing.is_zero() {
             let mut next = state.next_start.lock().await;
             let now = Instant::now();
@@ -139,7 +150,7 @@ impl HostGate {
             }
             *next = Instant::now() + state.spacing;
         }
-        HostPermit { _slot: slot }
+        Some(HostPermit { _slot: slot })
     }
 }
 
