@@ -2,7 +2,7 @@
 //! heading it sits under. A real CommonMark parser (pulldown-cmark) so that code spans, reference
 //! links and autolinks behave as they render.
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -55,7 +55,7 @@ pub fn parse(markdown: &str) -> ParsedList {
     let parser = Parser::new_ext(markdown, Options::empty()).into_offset_iter();
     for (event, range) in parser {
         match event {
-            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H6 => {
+            Event::Start(Tag::Heading { .. }) => {
                 heading = Some(String::new());
             }
             Event::End(TagEnd::Heading(_)) => {

@@ -61,6 +61,9 @@ pub struct Hit {
     pub highlights: Vec<Range<usize>>,
 }
 
+/// `similar` builds its more-like-this query from this much of a body.
+const SIMILAR_SCAN_BYTES: usize = 100_000;
+
 /// Checks a query's syntax and filters without running it.
 pub fn check(query: &str, opts: &SearchOptions) -> Result<(), SearchError> {
     build_query(&LibraryIndex::in_ram(), query, opts).map(drop)
@@ -148,7 +151,7 @@ fn feedback(
     let needles = needles(query);
     for addr in addrs {
         let doc: TantivyDocument = searcher.doc(*addr)?;
-        let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+        let body = &field_text(&doc, f.body);
         // Only the text around the query's words is tokenised: bodies run to 100 KB.
         let mut tokens = vec![];
         for range in passages(body, &needles) {
@@ -276,14 +279,9 @@ pub fn similar(
         return Ok(None);
     };
     let doc: TantivyDocument = searcher.doc(addr)?;
-    let text = |field| {
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let text = |field| field_text(&doc, field);
     let body = text(f.body);
-    let body = body[..floor_char_boundary(&body, FEEDBACK_SCAN_BYTES * 5)].to_string();
+    let body = body[..floor_char_boundary(&body, SIMILAR_SCAN_BYTES)].to_string();
     let num_docs = searcher.num_docs();
     let like = tantivy::query::MoreLikeThisQuery::builder()
         .with_min_doc_frequency(2.min(num_docs))
@@ -517,12 +515,7 @@ fn run(
     let mut hits = Vec::with_capacity(top.len());
     for (i, (score, addr)) in top.into_iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let get = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let get = |field| field_text(&doc, field);
         let body = get(f.body);
         let scan = snippet_window(&body, &needles);
         let snippet = snippets.snippet(scan);
@@ -606,6 +599,14 @@ fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
     }
     let start = best.1.saturating_sub(SNIPPET_WINDOW_BYTES / 2);
     cut(start, start + SNIPPET_WINDOW_BYTES)
+}
+
+/// A stored text field of a document ("" when absent).
+fn field_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {

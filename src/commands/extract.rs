@@ -69,7 +69,7 @@ pub fn command(cfg: &Config, args: &ExtractArgs) -> Result<Exit> {
 
 fn guess_type(path: &str) -> Option<String> {
     let lower = path.to_ascii_lowercase();
-    let ct = if lower.ends_with(".html") || lower.ends_with(".htm") || lower.ends_with(".html.gz") {
+    let ct = if lower.ends_with(".html") || lower.ends_with(".htm") {
         "text/html"
     } else if lower.ends_with(".pdf") {
         "application/pdf"

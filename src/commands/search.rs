@@ -23,12 +23,12 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         kind: args.kind.clone(),
         host: args.host.clone(),
     };
-    // A mistyped query is reported before an empty library sends us off downloading.
-    search::check(&query, &opts)?;
     let store = Store::open(&cfg.index_dir, false)?;
     let lib = match LibraryIndex::open_existing(&store.tantivy_dir())? {
         Some(lib) if lib.num_docs()? > 0 => lib,
         _ => {
+            // A mistyped query is reported before an empty library sends us off downloading.
+            search::check(&query, &opts)?;
             eprintln!(
                 "rl-search: the library at {} is empty; running `rl-search update` first (this downloads the reading list)",
                 cfg.index_dir.display()

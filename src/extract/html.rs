@@ -593,7 +593,6 @@ fn gather(dom: &Html, filter_names: bool) -> HashMap<NodeId, Stats> {
                     let density = s.link_chars as f64 / s.chars.max(1) as f64;
                     let vote = (1.0 + s.commas as f64 + (s.chars as f64 / 100.0).min(3.0))
                         * (1.0 - density);
-                    let n = stack.len();
                     for (level, anc) in stack.iter().rev().take(3).enumerate() {
                         let e = stats.entry(anc.0).or_default();
                         if e.score == 0.0 {
@@ -601,7 +600,6 @@ fn gather(dom: &Html, filter_names: bool) -> HashMap<NodeId, Stats> {
                         }
                         e.score += vote / (level as f64 + 1.0);
                     }
-                    let _ = n;
                 }
                 let entry = stats.entry(id).or_default();
                 entry.chars = s.chars;

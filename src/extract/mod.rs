@@ -53,7 +53,7 @@ pub fn sniff(body: &[u8], content_type: Option<&str>, url: &str) -> Result<Forma
         .take(64)
         .map(u8::to_ascii_lowercase)
         .collect();
-    if head.windows(5).take(1024).any(|w| w == b"%PDF-") {
+    if head.windows(5).any(|w| w == b"%PDF-") {
         return Ok(Format::Pdf);
     }
     let mime = content_type

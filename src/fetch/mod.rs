@@ -398,7 +398,7 @@ impl Fetcher {
         if e.is_redirect() {
             return FetchError::Redirect {
                 url,
-                reason: error_chain(&e),
+                reason: root_cause(&e),
             };
         }
         if e.is_dns() {
@@ -447,18 +447,4 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
-}
-
-/// For redirect errors, reqwest's message plus our policy's reason.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![];
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !parts.iter().any(|p: &String| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = c.source();
-    }
-    parts.last().cloned().unwrap_or_default()
 }
