@@ -12,6 +12,10 @@ use tantivy::schema::{
 use tantivy::{Index, IndexWriter, Term, doc};
 use thiserror::Error;
 
+/// The analyzer of every text field (and of queries and highlighting): words, lower-cased,
+/// English-stemmed; Tantivy registers it in every index.
+pub const TOKENIZER: &str = "en_stem";
+
 /// More searchable segments than this after a commit get merged into one.
 const MAX_SEGMENTS: usize = 8;
 
@@ -64,7 +68,7 @@ fn schema() -> (Schema, Fields) {
     let stemmed = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
+                .set_tokenizer(TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();

@@ -242,7 +242,7 @@ fn exit_codes_and_errors_are_one_line() {
     env.run(&["nothingmatchesthis"]).expect_code(1);
 
     for (args, needle) in [
-        (vec!["search", "title:"], "query"),
+        (vec!["search", "nosuchfield:x"], "nosuchfield"),
         (
             vec!["update", "--list", "does-not-exist.md"],
             "does-not-exist.md",
@@ -259,7 +259,7 @@ fn exit_codes_and_errors_are_one_line() {
     }
     // A bad query on an empty library is reported before any download starts.
     let fresh = Env::new();
-    let run = fresh.run(&["search", "title:("]);
+    let run = fresh.run(&["search", "nosuchfield:x"]);
     run.expect_code(2);
     assert!(
         run.stderr().contains("cannot understand the query"),

@@ -150,9 +150,29 @@ fn query_language_and_filters() {
     );
     assert_eq!(top(&env, &["model", "--kind", "pdf"]).len(), 0);
     assert!(top(&env, &["model", "--host", "127.0.0.1"]).len() >= 3);
-    let bad = env.run(&["search", "title:(unclosed"]);
+    // Hyphens, apostrophes and stray brackets are words, not operators: any word may match.
+    assert_eq!(
+        top(&env, &["chain-of-thought", "(prompting"])[0],
+        "Prompt engineering"
+    );
+    assert_eq!(
+        top(&env, &["Kaplan's", "scaling-law", "paper)"])[0],
+        "Scaling laws for neural language models"
+    );
+    let note = env.run(&["search", "\"gzip classifiers"]);
+    note.expect_code(0);
+    assert!(
+        note.stderr().contains("unmatched quote"),
+        "{}",
+        note.stderr()
+    );
+    // Punctuation is never a syntax error; a field that does not exist is.
+    let forgiven = env.run(&["search", "--json", "title:(unclosed"]);
+    forgiven.expect_code(1);
+    let bad = env.run(&["search", "nosuchfield:x"]);
     bad.expect_code(2);
     assert_eq!(bad.stderr().trim().lines().count(), 1);
+    assert!(bad.stderr().contains("nosuchfield"), "{}", bad.stderr());
 }
 
 #[test]

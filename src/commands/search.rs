@@ -28,7 +28,7 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         Some(lib) if lib.num_docs()? > 0 => lib,
         _ => {
             // A mistyped query is reported before an empty library sends us off downloading.
-            search::check(&query, &opts)?;
+            search::check(&query)?;
             eprintln!(
                 "rl-search: the library at {} is empty; running `rl-search update` first (this downloads the reading list)",
                 cfg.index_dir.display()
@@ -44,7 +44,10 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
             LibraryIndex::open_or_create(&store.tantivy_dir())?
         }
     };
-    let hits = search::search(&lib, &query, &opts)?;
+    let search::Results { hits, notes } = search::search(&lib, &query, &opts)?;
+    for note in notes {
+        eprintln!("rl-search: note: {note}");
+    }
     // Remembered so that `read 2` / `open 2` / `similar 2` mean this search's second hit; a
     // read-only library simply doesn't remember.
     let _ = store.save_last_search(&LastSearch {

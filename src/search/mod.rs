@@ -1,0 +1,323 @@
+//! Queries → ranked hits with snippets.
+//!
+//! The stages: [`query`] reads the user's text into clauses (forgiving: a natural sentence is
+//! never a syntax error); [`rank`] turns them into BM25 over weighted fields and re-ranks the
+//! best candidates by coordination and proximity; [`expand`] adds relevance feedback to short
+//! queries; [`snippet`] builds the hits; [`similar`] is more-like-this.
+
+pub mod expand;
+pub mod query;
+pub mod rank;
+pub mod similar;
+pub mod snippet;
+
+use std::ops::Range;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::index::LibraryIndex;
+pub use rank::Ranking;
+pub use similar::similar;
+pub use snippet::match_ranges;
+
+/// Default number of hits.
+pub const DEFAULT_LIMIT: usize = 10;
+
+#[derive(Debug, Error)]
+pub enum SearchError {
+    #[error("cannot understand the query {query:?}: {source}")]
+    BadQuery {
+        query: String,
+        source: query::QueryError,
+    },
+    #[error("search failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Open(#[from] crate::index::IndexError),
+}
+
+/// Filters and limits of one search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub limit: usize,
+    pub section: Option<String>,
+    pub kind: Option<String>,
+    pub host: Option<String>,
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub rank: usize,
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub section: String,
+    pub kind: String,
+    pub host: String,
+    pub score: f32,
+    pub snippet: String,
+    /// Byte ranges of `snippet` that matched the query.
+    #[serde(skip)]
+    pub highlights: Vec<Range<usize>>,
+}
+
+/// What a search found, and notes for the user on how the query was read.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    pub notes: Vec<String>,
+}
+
+/// Reads a query without running it: the one way it can fail is a field that does not exist.
+pub fn check(query: &str) -> Result<Vec<String>, SearchError> {
+    parse(query).map(|p| p.notes)
+}
+
+fn parse(text: &str) -> Result<query::ParsedQuery, SearchError> {
+    query::parse(text).map_err(|source| SearchError::BadQuery {
+        query: text.to_string(),
+        source,
+    })
+}
+
+/// Runs a query against the library with the default ranking.
+pub fn search(
+    lib: &LibraryIndex,
+    query: &str,
+    opts: &SearchOptions,
+) -> Result<Results, SearchError> {
+    search_with(lib, query, opts, &Ranking::default())
+}
+
+/// Runs a query with the given ranking parameters (the relevance bench varies them).
+pub fn search_with(
+    lib: &LibraryIndex,
+    text: &str,
+    opts: &SearchOptions,
+    r: &Ranking,
+) -> Result<Results, SearchError> {
+    let parsed = parse(text)?;
+    let searcher = lib.searcher()?;
+    let plan = rank::Plan::new(lib, &searcher, &parsed, opts, r)?;
+    let limit = opts.limit.max(1);
+    let mut ranked = plan.rank(
+        &searcher,
+        &[],
+        limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs),
+        r,
+    )?;
+    // Feedback for short queries only: measured, it hurts queries that already say much.
+    if !plan.terms.is_empty() && plan.terms.len() <= r.feedback_max_words && !ranked.is_empty() {
+        let addrs: Vec<_> = ranked
+            .iter()
+            .take(expand::FEEDBACK_DOCS)
+            .map(|(_, a)| *a)
+            .collect();
+        let mut expansion = expand::feedback(
+            lib,
+            &searcher,
+            &addrs,
+            &plan.positive_text,
+            r.feedback_weight,
+        )?;
+        // Evidence drawn from the query never outweighs it: in a small library the query's
+        // own words are common and a context word can be rarer than all of them.
+        let mean_idf = plan.terms.iter().map(|t| t.idf).sum::<f32>() / plan.terms.len() as f32;
+        for t in &mut expansion {
+            t.idf = t.idf.min(mean_idf);
+        }
+        if !expansion.is_empty() {
+            ranked = plan.rank(&searcher, &expansion, limit, r)?;
+        }
+    }
+    if r.rm3_docs > 0 && plan.terms.len() >= r.rm3_min_words && !ranked.is_empty() {
+        let top = &ranked[..ranked.len().min(r.rm3_docs)];
+        let expansion = expand::rm3(lib, &searcher, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
+        if !expansion.is_empty() {
+            ranked = plan.rank(&searcher, &expansion, limit, r)?;
+        }
+    }
+    ranked.truncate(limit);
+    // Snippets show the user's own words, not the expansion's.
+    let marks = snippet::words_query(lib, &plan.positive_text)?;
+    let hits = snippet::hits(lib, &searcher, &ranked, &*marks, &plan.positive_text)?;
+    Ok(Results {
+        hits,
+        notes: parsed.notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::IndexDoc;
+
+    fn lib_with(docs: &[(&str, &str, &str, &str)]) -> (tempfile::TempDir, LibraryIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = LibraryIndex::open_or_create(dir.path()).unwrap();
+        let mut w = lib.writer().unwrap();
+        for (id, title, section, body) in docs {
+            w.upsert(&IndexDoc {
+                id: id.to_string(),
+                title: title.to_string(),
+                section: section.to_string(),
+                body: body.to_string(),
+                kind: "page".into(),
+                host: "example.org".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        w.finish().unwrap();
+        (dir, lib)
+    }
+
+    fn opts() -> SearchOptions {
+        SearchOptions {
+            limit: 10,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn title_and_phrase_rank_first() {
+        let (_d, lib) = lib_with(&[
+            (
+                "a",
+                "Cooking",
+                "Misc",
+                "scaling a recipe for a big crowd is hard, and scaling it twice harder; the laws of any kitchen are strict laws",
+            ),
+            (
+                "b",
+                "Scaling Laws for Neural Language Models",
+                "Papers",
+                "we study scaling laws",
+            ),
+            ("c", "Other", "Misc", "the scaling laws of kitchens"),
+        ]);
+        let hits = search(&lib, "scaling laws", &opts()).unwrap().hits;
+        assert_eq!(hits[0].id, "b");
+        assert_eq!(hits[1].id, "c", "phrase beats scattered words");
+        assert!(hits[0].snippet.contains("scaling"));
+        assert!(!hits[0].highlights.is_empty());
+    }
+
+    #[test]
+    fn stemming_filters_and_fallback() {
+        let (_d, lib) = lib_with(&[
+            ("a", "Embeddings", "Background", "what are embeddings"),
+            (
+                "b",
+                "Deploying models",
+                "Deployment",
+                "serving embedding models in production",
+            ),
+        ]);
+        assert_eq!(search(&lib, "embedding", &opts()).unwrap().hits.len(), 2);
+        let mut o = opts();
+        o.section = Some("deployment".into());
+        let hits = search(&lib, "embedding", &o).unwrap().hits;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].id, "b");
+        // No document has both words: any word matches.
+        assert_eq!(
+            search(&lib, "embeddings kubernetes", &opts())
+                .unwrap()
+                .hits
+                .len(),
+            2
+        );
+        assert!(search(&lib, "zebra", &opts()).unwrap().hits.is_empty());
+    }
+
+    #[test]
+    fn words_near_the_query_find_related_documents() {
+        let (_d, lib) = lib_with(&[
+            (
+                "kaplan",
+                "Scaling Laws",
+                "Papers",
+                "empirical scaling laws for the cross entropy loss, as Kaplan measured; the loss follows scaling laws of compute",
+            ),
+            (
+                "survey",
+                "A Survey",
+                "Papers",
+                "the Kaplan scaling laws and the Chinchilla scaling laws describe loss against compute",
+            ),
+            (
+                "chinchilla",
+                "Compute-Optimal Training",
+                "Papers",
+                "Chinchilla: scaling model size and tokens together minimises loss for a compute budget; Chinchilla beats Gopher",
+            ),
+            (
+                "k8s",
+                "Scaling Kubernetes",
+                "Ops",
+                "we grew our cluster to many nodes",
+            ),
+            ("other", "Cooking", "Misc", "a recipe for bread"),
+        ]);
+        let ids: Vec<String> = search(&lib, "scaling laws", &opts())
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let pos = |id: &str| ids.iter().position(|x| x == id).unwrap();
+        assert!(pos("chinchilla") < pos("k8s"), "{ids:?}");
+        assert!(
+            !ids.contains(&"other".to_string()),
+            "documents without any query word stay out"
+        );
+    }
+
+    #[test]
+    fn typos_are_tolerated_with_a_tilde() {
+        let (_d, lib) = lib_with(&[
+            (
+                "a",
+                "Transformers from scratch",
+                "Background",
+                "vectors for words",
+            ),
+            ("b", "Other", "Misc", "nothing relevant here"),
+        ]);
+        assert!(
+            search(&lib, "transfromers", &opts())
+                .unwrap()
+                .hits
+                .is_empty()
+        );
+        let hits = search(&lib, "transfromers~", &opts()).unwrap().hits;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].id, "a");
+        assert_eq!(
+            search(&lib, "vectr~1 words", &opts()).unwrap().hits[0].id,
+            "a"
+        );
+    }
+
+    #[test]
+    fn snippets_come_from_the_part_that_matches() {
+        let filler = "filler words about nothing in particular. ".repeat(2000);
+        let body = format!("{filler}Here scaling laws appear together. {filler}scaling alone");
+        let w = snippet::snippet_window(&body, &snippet::needles("scaling laws"));
+        assert!(w.contains("scaling laws appear"), "{w}");
+        assert!(w.len() <= snippet::SNIPPET_WINDOW_BYTES);
+    }
+
+    #[test]
+    fn bad_syntax_is_one_line_error() {
+        let (_d, lib) = lib_with(&[("a", "T", "S", "b")]);
+        let err = search(&lib, "nosuchfield:x", &opts())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nosuchfield"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+}

@@ -1,0 +1,57 @@
+//! More like this: documents that share a document's distinctive words.
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, OwnedValue};
+use tantivy::{TantivyDocument, Term};
+
+use super::expand::CONTEXT_STOP_WORDS;
+use super::snippet::{field_text, floor_char_boundary, hits, words_query};
+use super::{Hit, SearchError};
+use crate::index::LibraryIndex;
+
+/// `similar` builds its more-like-this query from this much of a body.
+const SIMILAR_SCAN_BYTES: usize = 100_000;
+
+/// Documents like the one with `id` (more-like-this over its title and the start of its body),
+/// itself excluded. `None` when the id is not indexed.
+pub fn similar(
+    lib: &LibraryIndex,
+    id: &str,
+    limit: usize,
+) -> Result<Option<Vec<Hit>>, SearchError> {
+    let searcher = lib.searcher()?;
+    let f = lib.fields;
+    let me = TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic);
+    let Some((_, addr)) = searcher
+        .search(&me, &TopDocs::with_limit(1).order_by_score())?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let title = field_text(&doc, f.title);
+    let body = field_text(&doc, f.body);
+    let body = body[..floor_char_boundary(&body, SIMILAR_SCAN_BYTES)].to_string();
+    let num_docs = searcher.num_docs();
+    let like = MoreLikeThisQuery::builder()
+        .with_min_doc_frequency(2.min(num_docs))
+        .with_max_doc_frequency((num_docs / 2).max(2))
+        .with_min_term_frequency(2)
+        .with_max_query_terms(30)
+        .with_min_word_length(3)
+        .with_stop_words(CONTEXT_STOP_WORDS.iter().map(|s| s.to_string()).collect())
+        .with_document_fields(vec![
+            (f.title, vec![OwnedValue::Str(title.clone())]),
+            (f.body, vec![OwnedValue::Str(body)]),
+        ]);
+    let query = BooleanQuery::new(vec![
+        (Occur::Should, Box::new(like) as Box<dyn Query>),
+        (Occur::MustNot, Box::new(me)),
+    ]);
+    let ranked = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+    // Snippets mark the words the two documents share in their titles.
+    let marks = words_query(lib, &title)?;
+    hits(lib, &searcher, &ranked, &*marks, &title).map(Some)
+}

@@ -1,0 +1,218 @@
+//! Hits for people: each ranked document with its fields and a snippet cut from the part of
+//! the body where the query's words stand together, matched words marked.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use super::rank::analyze;
+use super::{Hit, SearchError};
+use crate::index::LibraryIndex;
+
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 220;
+/// Snippets are cut from a window this wide around the best place in the body, found by a
+/// plain substring scan: tokenising whole bodies (papers run to 100 KB) costs milliseconds.
+pub(super) const SNIPPET_WINDOW_BYTES: usize = 1_500;
+
+/// The body terms of `text` as one query: what snippets mark.
+pub fn words_query(lib: &LibraryIndex, text: &str) -> Result<Box<dyn Query>, SearchError> {
+    let mut analyzer = lib.index.tokenizer_for_field(lib.fields.body)?;
+    let mut seen = HashSet::new();
+    let clauses = analyze(&mut analyzer, text)
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .map(|s| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(lib.fields.body, &s),
+                IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, q)
+        })
+        .collect();
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The ranked documents as hits, with snippets that mark `snippet_query`'s terms, placed where
+/// the words of `user_text` occur.
+pub fn hits(
+    lib: &LibraryIndex,
+    searcher: &Searcher,
+    ranked: &[(f32, DocAddress)],
+    snippet_query: &dyn Query,
+    user_text: &str,
+) -> Result<Vec<Hit>, SearchError> {
+    let needles = needles(user_text);
+    let f = lib.fields;
+    let mut snippets = SnippetGenerator::create(searcher, snippet_query, f.body)?;
+    snippets.set_max_num_chars(SNIPPET_CHARS);
+    let mut hits = Vec::with_capacity(ranked.len());
+    for (i, &(score, addr)) in ranked.iter().enumerate() {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let get = |field| field_text(&doc, field);
+        let body = get(f.body);
+        let scan = snippet_window(&body, &needles);
+        let snippet = snippets.snippet(scan);
+        let (text, highlights) = if snippet.is_empty() {
+            (lead(&body, SNIPPET_CHARS), vec![])
+        } else {
+            (
+                snippet.fragment().to_string(),
+                snippet.highlighted().to_vec(),
+            )
+        };
+        let (text, highlights) = flatten(&text, &highlights);
+        hits.push(Hit {
+            rank: i + 1,
+            id: get(f.id),
+            url: get(f.url),
+            title: get(f.title),
+            section: get(f.section),
+            kind: get(f.kind),
+            host: get(f.host),
+            score,
+            snippet: text,
+            highlights,
+        });
+    }
+    Ok(hits)
+}
+
+/// What to look for in a body to place the snippet: the start of each query word (its first
+/// three quarters, so "scaling" also finds "scaled"), lowercased; operators and fields dropped.
+pub(super) fn needles(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric() && c != ':' && c != '-')
+        .filter(|w| !w.starts_with('-') && *w != "OR" && *w != "AND")
+        .map(|w| w.rsplit(':').next().unwrap_or(w).to_lowercase())
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| {
+            let keep = (w.chars().count() * 3 / 4).max(3);
+            w.chars().take(keep).collect()
+        })
+        .collect()
+}
+
+/// The part of `body` where most different needles occur close together (the start of the
+/// body when none occurs).
+pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
+    let cut = |from: usize, to: usize| {
+        let from = floor_char_boundary(body, from);
+        let to = floor_char_boundary(body, to);
+        &body[from..to]
+    };
+    if needles.is_empty() {
+        return cut(0, SNIPPET_WINDOW_BYTES);
+    }
+    let lower = body.to_lowercase();
+    if lower.len() != body.len() {
+        // Lowercasing changed byte offsets (rare scripts): fall back to a bounded prefix.
+        return cut(0, SNIPPET_WINDOW_BYTES * 40);
+    }
+    let mut best = (0usize, usize::MAX);
+    let mut seen = 0;
+    for (n, needle) in needles.iter().enumerate() {
+        for (pos, _) in lower.match_indices(String::as_str(needle)).take(20) {
+            seen += 1;
+            let lo = pos.saturating_sub(SNIPPET_WINDOW_BYTES / 4);
+            let hi = (pos + SNIPPET_WINDOW_BYTES / 4).min(lower.len());
+            let near = &lower[floor_char_boundary(&lower, lo)..floor_char_boundary(&lower, hi)];
+            let distinct = needles
+                .iter()
+                .filter(|m| near.contains(String::as_str(m)))
+                .count()
+                * 4
+                + usize::from(n == 0);
+            if distinct > best.0 || (distinct == best.0 && pos < best.1) {
+                best = (distinct, pos);
+            }
+        }
+    }
+    if seen == 0 {
+        return cut(0, SNIPPET_WINDOW_BYTES * 40);
+    }
+    let start = best.1.saturating_sub(SNIPPET_WINDOW_BYTES / 2);
+    cut(start, start + SNIPPET_WINDOW_BYTES)
+}
+
+/// A stored text field of a document ("" when absent).
+pub(super) fn field_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+pub(super) fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if max >= s.len() {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The first `n` characters of a body, on one line.
+fn lead(body: &str, n: usize) -> String {
+    body.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(n)
+        .collect()
+}
+
+/// Newlines and runs of spaces become one space, keeping highlight ranges aligned.
+fn flatten(s: &str, ranges: &[Range<usize>]) -> (String, Vec<Range<usize>>) {
+    let mut out = String::with_capacity(s.len());
+    let mut map = vec![0usize; s.len() + 1];
+    let mut prev_space = true;
+    for (i, c) in s.char_indices() {
+        map[i] = out.len();
+        if c.is_whitespace() {
+            if !prev_space {
+                out.push(' ');
+            }
+            prev_space = true;
+        } else {
+            out.push(c);
+            prev_space = false;
+        }
+    }
+    map[s.len()] = out.len();
+    let ranges = ranges.iter().map(|r| map[r.start]..map[r.end]).collect();
+    (out.trim_end().to_string(), ranges)
+}
+
+/// Byte ranges of `text` whose words match a word of `query` after stemming ("laws" marks
+/// "law" and "Laws"); excluded words and field filters are ignored. For highlighting; uses
+/// the tokenizer the index is built with.
+pub fn match_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+    let Ok(parsed) = super::query::parse(query) else {
+        return vec![];
+    };
+    let Some(mut analyzer) =
+        tantivy::tokenizer::TokenizerManager::default().get(crate::index::TOKENIZER)
+    else {
+        return vec![];
+    };
+    let wanted: HashSet<String> = analyze(&mut analyzer, &parsed.positive_text())
+        .into_iter()
+        .collect();
+    let mut ranges = vec![];
+    if wanted.is_empty() {
+        return ranges;
+    }
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        if wanted.contains(&t.text) {
+            ranges.push(t.offset_from..t.offset_to);
+        }
+    }
+    ranges
+}
