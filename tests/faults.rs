@@ -298,16 +298,123 @@ fn kill_9_mid_update_leaves_a_readable_library_and_the_next_run_finishes() {
 
 #[test]
 fn an_exhausted_api_rate_limit_says_what_to_do() {
+    // The local server stands in for api.github.com as an HTTP proxy would.
     let server = Server::start(|_| {
         Reply::status(403)
             .with_header("X-RateLimit-Remaining", "0")
             .with_header("X-RateLimit-Reset", "1999999999")
     });
     let env = Env::new();
-    let (run, _) = update_one(&env, &server.url("/repos/o/r/readme"), &[]);
+    let list = env.write("list.md", "- [r](http://api.github.com/repos/o/r/readme)\n");
+    let out = env
+        .command(
+            env.dir.path(),
+            &["update", "--list", list.to_str().unwrap()],
+        )
+        .env("HTTP_PROXY", server.url(""))
+        .env_remove("NO_PROXY")
+        .output()
+        .unwrap();
+    let run = common::Run(out);
     run.expect_code(1);
     assert!(run.stdout().contains("GITHUB_TOKEN"), "{}", run.stdout());
-    assert_eq!(server.hits("/repos/o/r/readme"), 1, "no retries");
+    assert_eq!(server.requests().len(), 1, "no retries");
+}
+
+/// Issue 14: only GitHub's API gets GitHub's advice; elsewhere the header is an ordinary 429.
+#[test]
+fn a_rate_limit_header_elsewhere_is_an_ordinary_429() {
+    let server = counting(|n| {
+        if n == 0 {
+            Reply::status(429)
+                .with_header("X-RateLimit-Remaining", "0")
+                .with_header("Retry-After", "1")
+        } else {
+            Reply::html(PAGE)
+        }
+    });
+    let env = Env::new();
+    let (run, _) = update_one(&env, &server.url("/p"), &[]);
+    run.expect_code(0);
+    assert!(!run.stdout().contains("GITHUB_TOKEN"), "{}", run.stdout());
+    assert_eq!(server.hits("/p"), 2, "retried after the pause");
+}
+
+/// Issue 14: a 429 pauses the whole host, not just the link that got it.
+#[test]
+fn a_429_pauses_every_link_of_the_host() {
+    let a_hits = Arc::new(AtomicUsize::new(0));
+    let server = Server::start(move |req| {
+        if req.path == "/a" && a_hits.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429).with_header("Retry-After", "2")
+        } else {
+            Reply::html(PAGE)
+        }
+    });
+    let env = Env::new();
+    let list = env.write(
+        "list.md",
+        &["/a", "/b", "/c", "/d", "/e"]
+            .iter()
+            .map(|p| format!("- [{p}]({})\n", server.url(p)))
+            .collect::<String>(),
+    );
+    // One request at a time to the host, so none is in flight when the 429 comes.
+    env.run(&[
+        "update",
+        "--list",
+        list.to_str().unwrap(),
+        "--per-host",
+        "1",
+    ])
+    .expect_code(0);
+    let reqs = server.requests();
+    let first = reqs.iter().find(|r| r.path == "/a").unwrap().at;
+    let after: Vec<_> = reqs.iter().filter(|r| r.at > first).collect();
+    assert!(
+        after.len() >= 2,
+        "the retry of /a and the links queued behind it"
+    );
+    for r in after {
+        let gap = r.at.duration_since(first);
+        assert!(
+            gap >= Duration::from_millis(1900),
+            "{} was requested {gap:?} after the 429 asked for 2 s",
+            r.path
+        );
+    }
+}
+
+/// Issue 14: a Retry-After longer than the fetcher would wait fails at once, saying when.
+#[test]
+fn a_retry_after_beyond_the_longest_wait_fails_at_once() {
+    let server = Server::start(|_| Reply::status(503).with_header("Retry-After", "3600"));
+    let env = Env::new();
+    let (run, secs) = update_one(&env, &server.url("/p"), &[]);
+    run.expect_code(1);
+    assert_eq!(server.hits("/p"), 1, "no retries");
+    assert!(run.stdout().contains("retried in 1h"), "{}", run.stdout());
+    assert!(secs < 20.0, "took {secs:.1} s");
+}
+
+/// Issue 14: nobody listening is not worth three retries.
+#[test]
+fn a_refused_connection_is_not_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = Env::new();
+    let (run, secs) = update_one(&env, &format!("http://127.0.0.1:{port}/p"), &[]);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("connection refused"),
+        "{}",
+        run.stdout()
+    );
+    // Three retries back off 0.5 + 1 + 2 s at least.
+    assert!(secs < 3.0, "took {secs:.1} s");
 }
 
 #[test]

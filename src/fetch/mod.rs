@@ -111,6 +111,22 @@ pub enum FetchError {
     Timeout { url: String, what: String },
     #[error("{url}: could not connect: {reason}")]
     Connect { url: String, reason: String },
+    #[error("{url}: connection refused (is the server up, and the port right?)")]
+    Refused { url: String },
+    #[error("{url}: the connection broke: {reason}")]
+    Interrupted { url: String, reason: String },
+    #[error(
+        "{url}: HTTP {status}{}; the host asks to be retried in {} (after {}): run update again then",
+        reason_suffix(*status),
+        humantime::format_duration(*wait),
+        httpdate::fmt_http_date(*at)
+    )]
+    RetryLater {
+        url: String,
+        status: u16,
+        wait: Duration,
+        at: SystemTime,
+    },
     #[error("{url}: cannot resolve the host {host} (offline, or a mistyped URL?)")]
     Unresolvable { url: String, host: String },
     #[error("{url}: body larger than {limit} bytes (decoded); raise --max-bytes to allow it")]
@@ -123,6 +139,8 @@ pub enum FetchError {
     RateLimited { url: String },
     #[error("{url}: {reason}")]
     Other { url: String, reason: String },
+    #[error("cannot set up the HTTP client: {reason}")]
+    Client { reason: String },
 }
 
 fn reason_suffix(status: u16) -> String {
@@ -137,20 +155,29 @@ impl FetchError {
     /// The HTTP status, for errors that have one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            FetchError::Status { status, .. } => Some(*status),
+            FetchError::Status { status, .. } | FetchError::RetryLater { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
 
+    /// Worth another try within this run: the answer may differ in a moment. A refused
+    /// connection or an unknown host will not change in seconds; neither will a 404.
     fn retryable(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => retry::retryable_status(*status),
-            FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
-            FetchError::Other { .. } => true,
-            FetchError::TooLarge { .. }
+            FetchError::Timeout { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Interrupted { .. } => true,
+            FetchError::Refused { .. }
+            | FetchError::Unresolvable { .. }
+            | FetchError::TooLarge { .. }
             | FetchError::Redirect { .. }
             | FetchError::RateLimited { .. }
-            | FetchError::Unresolvable { .. } => false,
+            | FetchError::RetryLater { .. }
+            | FetchError::Other { .. }
+            | FetchError::Client { .. } => false,
         }
     }
 }
@@ -191,9 +218,8 @@ impl Fetcher {
             .timeout(opts.total_timeout)
             .redirect(policy)
             .build()
-            .map_err(|e| FetchError::Other {
-                url: String::new(),
-                reason: format!("cannot set up the HTTP client: {e}"),
+            .map_err(|e| FetchError::Client {
+                reason: root_cause(&e),
             })?;
         let gate = HostGate::new(opts.per_host, opts.host_rules.clone());
         let global = tokio::sync::Semaphore::new(opts.global_limit.max(1));
@@ -236,7 +262,25 @@ impl Fetcher {
                     if !err.retryable() || retry_no + 1 >= self.opts.attempts {
                         return Err(err);
                     }
-                    tokio::time::sleep(retry::delay(retry_no, retry_after)).await;
+                    let status = err.status();
+                    // A wait longer than we would ever make is the host saying "not today".
+                    if let (Some(status), Some(wait)) = (status, retry_after)
+                        && wait > retry::MAX_DELAY
+                    {
+                        return Err(FetchError::RetryLater {
+                            url: url.to_string(),
+                            status,
+                            wait,
+                            at: SystemTime::now() + wait,
+                        });
+                    }
+                    let wait = retry::delay(retry_no, retry_after);
+                    if matches!(status, Some(429 | 503)) || retry_after.is_some() {
+                        // "Slow down" is about the host, not this link: every link waits.
+                        self.gate.pause(&host, wait);
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
                     retry_no += 1;
                 }
             }
@@ -257,8 +301,7 @@ impl Fetcher {
                 other => return other,
             }
         }
-        Err(last.unwrap_or_else(|| FetchError::Other {
-            url: String::new(),
+        Err(last.unwrap_or_else(|| FetchError::Client {
             reason: "no URL to fetch".into(),
         }))
     }
@@ -305,8 +348,10 @@ impl Fetcher {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
             // GitHub's API says "no more for now" with a 403 or 429 and a zero budget; waiting
-            // or retrying won't help within this run, a token will.
-            if matches!(status, 403 | 429)
+            // or retrying won't help within this run, a token will. Other hosts that send
+            // the same header get the ordinary treatment of a 429 (wait, retry).
+            if host == "api.github.com"
+                && matches!(status, 403 | 429)
                 && resp
                     .headers()
                     .get("x-ratelimit-remaining")
@@ -407,8 +452,23 @@ impl Fetcher {
                 url,
             };
         }
+        let io_kind = io_error_kind(&e);
         if e.is_connect() {
+            if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+                return FetchError::Refused { url };
+            }
             return FetchError::Connect {
+                url,
+                reason: root_cause(&e),
+            };
+        }
+        use std::io::ErrorKind::*;
+        if matches!(
+            io_kind,
+            Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+        ) || e.is_body()
+        {
+            return FetchError::Interrupted {
                 url,
                 reason: root_cause(&e),
             };
@@ -438,6 +498,18 @@ fn resolve_host(url: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default()
+}
+
+/// The kind of the I/O error underneath, if one is.
+fn io_error_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// The innermost cause: what actually went wrong, without reqwest's wrapping.

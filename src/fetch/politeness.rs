@@ -71,6 +71,9 @@ struct HostState {
     slots: Arc<Semaphore>,
     spacing: Duration,
     next_start: tokio::sync::Mutex<Instant>,
+    /// Set when the host said "slow down" (429, 503, Retry-After): no request of any link to
+    /// it starts before then.
+    not_before: Mutex<Option<Instant>>,
 }
 
 /// Hands out per-host permission to start a request.
@@ -108,31 +111,11 @@ impl HostGate {
         }
     }
 
-    /// Waits for a free slot on `host` and for its spacing to pass.
-    pub async fn acquire(&self, host: &str) -> HostPermit {
-        self.acquire_unless(host, || false)
-            .await
-            .expect("never aborted")
-    }
-
-    /// Like `acquire`, but gives up (`None`) if `abort` says so once a slot is free — before
-    /// waiting out the host's spacing, so a dead host's queue drains at once.
+    /// Waits for a free slot on `host`, for any pause the host asked for, and for its spacing;
+    /// gives up (`None`) if `abort` says so once a slot is free — before the waits, so a dead
+    /// host's queue drains at once.
     pub async fn acquire_unless(&self, host: &str, abort: impl Fn() -> bool) -> Option<HostPermit> {
-        let host = host.trim_start_matches("www.").to_ascii_lowercase();
-        let state = {
-            let mut hosts = self.hosts.lock().expect("host table lock");
-            hosts
-                .entry(host.clone())
-                .or_insert_with(|| {
-                    let rule = self.rule_for(&host);
-                    Arc::new(HostState {
-                        slots: Arc::new(Semaphore::new(rule.concurrency)),
-                        spacing: rule.spacing,
-                        next_start: tokio::sync::Mutex::new(Instant::now()),
-                    })
-                })
-                .clone()
-        };
+        let state = self.state(host);
         let slot = state
             .slots
             .clone()
@@ -141,6 +124,14 @@ impl HostGate {
             .expect("semaphore never closed");
         if abort() {
             return None;
+        }
+        // A pause may be set (or pushed back) while we sleep: look again after each wait.
+        loop {
+            let until = *state.not_before.lock().expect("pause lock");
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
         }
         if !state.spacing.is_zero() {
             let mut next = state.next_start.lock().await;
@@ -151,6 +142,34 @@ impl HostGate {
             *next = Instant::now() + state.spacing;
         }
         Some(HostPermit { _slot: slot })
+    }
+
+    /// Holds every link of `host` back for `wait` (the host asked us to slow down). A later
+    /// pause never shortens an earlier one.
+    pub fn pause(&self, host: &str, wait: Duration) {
+        let state = self.state(host);
+        let until = Instant::now() + wait;
+        let mut not_before = state.not_before.lock().expect("pause lock");
+        if not_before.is_none_or(|t| t < until) {
+            *not_before = Some(until);
+        }
+    }
+
+    fn state(&self, host: &str) -> Arc<HostState> {
+        let host = host.trim_start_matches("www.").to_ascii_lowercase();
+        let mut hosts = self.hosts.lock().expect("host table lock");
+        hosts
+            .entry(host.clone())
+            .or_insert_with(|| {
+                let rule = self.rule_for(&host);
+                Arc::new(HostState {
+                    slots: Arc::new(Semaphore::new(rule.concurrency)),
+                    spacing: rule.spacing,
+                    next_start: tokio::sync::Mutex::new(Instant::now()),
+                    not_before: Mutex::new(None),
+                })
+            })
+            .clone()
     }
 }
 
@@ -192,8 +211,20 @@ mod tests {
         );
         let t0 = Instant::now();
         for _ in 0..3 {
-            drop(gate.acquire("slow.example").await);
+            drop(gate.acquire_unless("slow.example", || false).await);
         }
         assert!(t0.elapsed() >= Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_back_every_link_of_the_host() {
+        let gate = HostGate::new(HostRule::default(), []);
+        let t0 = Instant::now();
+        gate.pause("busy.example", Duration::from_secs(5));
+        gate.pause("busy.example", Duration::from_secs(1)); // never shortens
+        drop(gate.acquire_unless("other.example", || false).await);
+        assert!(t0.elapsed() < Duration::from_secs(1), "other hosts go on");
+        drop(gate.acquire_unless("www.busy.example", || false).await);
+        assert!(t0.elapsed() >= Duration::from_secs(5));
     }
 }

@@ -19,6 +19,8 @@ use std::time::Duration;
 pub struct Request {
     pub path: String,
     pub headers: HashMap<String, String>,
+    /// When the request arrived (for order and spacing, never for upper bounds).
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -190,6 +192,7 @@ fn serve(
         let req = Request {
             path: path.clone(),
             headers,
+            at: std::time::Instant::now(),
         };
         *hits.lock().unwrap().entry(path).or_default() += 1;
         log.lock().unwrap().push(req.clone());

@@ -2,6 +2,7 @@
 //! extraction run concurrently (one `buffer_unordered` stage); one loop owns the index writer and
 //! commits once at the end. Every link's result is a value in the report, never an abort.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,6 +145,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
 /// Reads and parses every list; a list that cannot be read is fatal, a bad link only a warning.
 async fn read_lists(lists: &[String], fetcher: &Fetcher) -> Result<Vec<Entry>> {
     let mut entries: Vec<Entry> = vec![];
+    let mut seen: HashSet<String> = HashSet::new();
     for name in lists {
         let markdown = if name == list::BUILTIN_NAME {
             list::BUILTIN_LIST.to_string()
@@ -171,7 +173,7 @@ async fn read_lists(lists: &[String], fetcher: &Fetcher) -> Result<Vec<Entry>> {
             bail!("the reading list {name} has no http(s) links");
         }
         for e in parsed.entries {
-            if !entries.iter().any(|x| x.url == e.url) {
+            if seen.insert(e.url.clone()) {
                 entries.push(e);
             }
         }
