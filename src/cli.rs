@@ -111,12 +111,12 @@ pub struct ExportArgs {
     pub format: ExportFormat,
 
     /// The index name in `_bulk` action lines
-    #[arg(long, value_name = "NAME", default_value = "rl-search")]
+    #[arg(long, value_name = "NAME", default_value = crate::commands::export::DEFAULT_INDEX_NAME)]
     pub index_name: String,
 
     /// Split documents longer than this many words into chunks (Meilisearch indexes only the
     /// first 65,535 words of a field)
-    #[arg(long, value_name = "WORDS", default_value_t = 20_000)]
+    #[arg(long, value_name = "WORDS", default_value_t = crate::commands::export::DEFAULT_CHUNK_WORDS)]
     pub chunk_words: usize,
 }
 
@@ -144,7 +144,7 @@ pub struct UpdateArgs {
     pub concurrency: usize,
 
     /// Downloads in flight at once to one host
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = crate::fetch::politeness::DEFAULT_PER_HOST)]
     pub per_host: usize,
 
     /// Politeness for one host, HOST=N or HOST=N/SPACING (e.g. arxiv.org=1/3s); repeatable
@@ -152,8 +152,8 @@ pub struct UpdateArgs {
     pub host_rules: Vec<String>,
 
     /// Give up on a download after this long (per attempt)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
-    pub timeout: std::time::Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = crate::fetch::DEFAULT_TOTAL_TIMEOUT.into())]
+    pub timeout: humantime::Duration,
 
     /// Retries of a download after a timeout, a reset, 408, 429 or 5xx (with backoff)
     #[arg(long, value_name = "N", default_value_t = crate::fetch::retry::DEFAULT_ATTEMPTS - 1)]

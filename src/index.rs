@@ -24,7 +24,7 @@ const HEAP_PER_THREAD: usize = 96 * 1024 * 1024;
 
 #[derive(Debug, Error)]
 pub enum IndexError {
-    #[error("search index at {path}: {source}; run `rl-search update --reindex` to rebuild it")]
+    #[error("the search index at {path} cannot be used (`rl-search update --reindex` rebuilds it)")]
     Tantivy {
         path: String,
         #[source]

@@ -8,6 +8,7 @@ pub mod assemble;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod errors;
 pub mod extract;
 pub mod fetch;
 pub mod index;

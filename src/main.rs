@@ -10,7 +10,7 @@ use rl_search::commands::{self, Exit};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {
-        Ok(exit) => ExitCode::from(exit as u8),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(err) => {
             // A closed pipe (`rl-search x | head`) is the reader's choice, not our failure.
             if err.chain().any(|e| {
@@ -19,16 +19,9 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-            let mut msg = chain[0].clone();
-            for cause in &chain[1..] {
-                if !msg.contains(cause.as_str()) {
-                    msg.push_str(": ");
-                    msg.push_str(cause);
-                }
-            }
-            eprintln!("rl-search: {msg}");
-            ExitCode::from(Exit::Error as u8)
+            // Every error says its own part and leaves causes to its source: the chain, once.
+            eprintln!("rl-search: {err:#}");
+            ExitCode::from(Exit::Error.code())
         }
     }
 }

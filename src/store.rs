@@ -14,7 +14,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("library {path}: {source}")]
+    #[error("library {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -116,8 +116,9 @@ pub struct LastSearch {
 }
 
 /// A short id that stays the same for a URL across updates and machines: the first 8 hex
-/// digits of its SHA-256. See [`assign_ids`] for the rare URL whose 8 digits are taken.
-pub fn doc_id(url: &str) -> String {
+/// digits of its SHA-256 (what [`assign_ids`] gives unless those 8 digits are taken).
+#[cfg(test)]
+fn doc_id(url: &str) -> String {
     hex(&Sha256::digest(url.as_bytes()))[..8].to_string()
 }
 
@@ -175,6 +176,15 @@ pub struct LockGuard {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+}
+
+/// What was found damaged and what was done about it in this process, for the command layer to
+/// report once (see [`take_repairs`]).
+static REPAIRS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Damaged records found (and repaired) since the last call: one line each.
+pub fn take_repairs() -> Vec<String> {
+    std::mem::take(&mut *REPAIRS.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 impl Store {
@@ -290,8 +300,92 @@ impl Store {
         fs::write(&path, bytes).map_err(io_err(&path))
     }
 
+    /// A document's record. A damaged one (unreadable JSON) is handled the same way for every
+    /// command: set aside as `docs/ID.json.damaged`, rebuilt from the stored text where there
+    /// is one (the next update fetches the link again in full, since the rebuilt record has
+    /// no validators), and reported once through [`take_repairs`].
     pub fn load_record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
-        self.read_json(&self.root.join("docs").join(format!("{id}.json")))
+        let path = self.root.join("docs").join(format!("{id}.json"));
+        match self.read_json(&path) {
+            Err(StoreError::Corrupt { path, reason }) => self.repair(id, &path, &reason),
+            other => other,
+        }
+    }
+
+    fn repair(&self, id: &str, path: &Path, reason: &str) -> Result<Option<DocRecord>, StoreError> {
+        let aside = path.with_extension("json.damaged");
+        let moved = fs::rename(path, &aside).is_ok();
+        let entry = self
+            .load_manifest()
+            .ok()
+            .flatten()
+            .and_then(|m| m.entries.into_iter().find(|e| e.id == id));
+        // The newest text stored for this id is the last one indexed.
+        let newest = |dir: &str| {
+            fs::read_dir(self.root.join(dir))
+                .ok()?
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!("{id}-"))
+                })
+                .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        };
+        let rebuilt = match (entry, newest("text")) {
+            (Some(e), Some(text_file)) => {
+                let text = self.read_text(&text_file)?;
+                let kind = match newest("raw") {
+                    Some(raw) if raw.ends_with(".pdf") => "pdf",
+                    _ => "page",
+                };
+                let rec = DocRecord {
+                    id: id.to_string(),
+                    url: e.url.clone(),
+                    title: if e.link_text.is_empty() {
+                        e.url.clone()
+                    } else {
+                        e.link_text.clone()
+                    },
+                    link_text: e.link_text,
+                    section: e.section,
+                    kind: kind.to_string(),
+                    state: State::Ok,
+                    note: Some("rebuilt from the stored text after its record was damaged".into()),
+                    text_chars: text.chars().count(),
+                    text_sha256: Some(sha256_hex(text.as_bytes())),
+                    text_file: Some(text_file),
+                    ..Default::default()
+                };
+                // A read-only library still gets the rebuilt record for this run.
+                let _ = self.write_json(path, &rec);
+                Some(rec)
+            }
+            _ => None,
+        };
+        let what = match (&rebuilt, moved) {
+            (Some(_), _) => {
+                "rebuilt it from the stored text; the next update fetches the link again"
+            }
+            (None, true) => {
+                "nothing stored to rebuild it from; the next update fetches the link again"
+            }
+            (None, false) => "could not set it aside (read-only library?); run `rl-search update`",
+        };
+        REPAIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!(
+                "{} was damaged ({reason}): {what}{}",
+                path.display(),
+                if moved {
+                    format!(" (the damaged file is kept as {})", aside.display())
+                } else {
+                    String::new()
+                }
+            ));
+        Ok(rebuilt)
     }
 
     /// Saves a record and then removes the content files its previous version used.
@@ -319,14 +413,18 @@ impl Store {
         Ok(())
     }
 
-    /// All stored records, in no particular order; unreadable ones are skipped.
+    /// All stored records, in no particular order; damaged ones are repaired as
+    /// [`Store::load_record`] does.
     pub fn records(&self) -> Vec<DocRecord> {
         let Ok(dir) = fs::read_dir(self.root.join("docs")) else {
             return vec![];
         };
         dir.filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-            .filter_map(|e| self.read_json(&e.path()).ok().flatten())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json").map(str::to_string)
+            })
+            .filter_map(|id| self.load_record(&id).ok().flatten())
             .collect()
     }
 
@@ -390,8 +488,23 @@ impl Store {
     }
 }
 
+/// Makes a rename in `path`'s folder durable: the new name is in the folder's own data,
+/// which a crash can lose unless the folder is flushed too.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+}
+
+/// Other systems cannot open a folder to flush it; their rename is as durable as it gets.
+#[cfg(not(unix))]
+fn sync_dir(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
 /// Writes to a temporary file in the same folder, flushes it to disk, then renames it over
-/// the target: readers see the old file or the new one, never half of one.
+/// the target and flushes the folder: readers see the old file or the new one, never half of
+/// one, and after a crash the rename has happened or not.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let tmp = path.with_extension(format!(
         "{}.tmp{}",
@@ -402,7 +515,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, path)?;
+        sync_dir(path)
     };
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);

@@ -462,3 +462,57 @@ fn a_link_moved_to_another_section_is_reindexed_without_refetching() {
         serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
     assert!(v["documents"][0]["checked_at"].is_string());
 }
+
+/// Issue 14: a damaged record behaves the same for every command — reported once by its file,
+/// rebuilt from the stored text, and fetched again in full by the next update.
+#[test]
+fn a_damaged_record_is_reported_once_and_repaired() {
+    let server = Server::start(|req| {
+        Reply::html("<html><head><title>Herons</title></head><body><article><p>Herons stand still in shallow water for a long time before they strike at fish.</p></article></body></html>").conditional(req)
+    });
+    let env = Env::new();
+    let list = env.write(
+        "list.md",
+        &format!("## Birds\n- [h]({})\n", server.url("/h")),
+    );
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let id = env.run(&["search", "--json", "herons"]).json_lines()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let record = env.library().join("docs").join(format!("{id}.json"));
+    std::fs::write(&record, "{ not json").unwrap();
+
+    let read = env.run(&["read", &id]);
+    read.expect_code(0);
+    assert!(
+        read.stdout().contains("strike at fish"),
+        "{}",
+        read.stdout()
+    );
+    assert_eq!(
+        read.stderr().matches("was damaged").count(),
+        1,
+        "{}",
+        read.stderr()
+    );
+    assert!(
+        read.stderr().contains(&format!("{id}.json")),
+        "{}",
+        read.stderr()
+    );
+    // Reported once: the record is whole again.
+    let status = env.run(&["status"]);
+    status.expect_code(0);
+    assert!(!status.stderr().contains("damaged"), "{}", status.stderr());
+    // The next update fetches the page in full (no validators) and restores its title.
+    let before = server.requests().len();
+    env.run(&["update"]).expect_code(0);
+    let refetch = &server.requests()[before];
+    assert!(
+        refetch.header("if-none-match").is_none() && refetch.header("if-modified-since").is_none()
+    );
+    let hit = &env.run(&["search", "--json", "herons"]).json_lines()[0];
+    assert_eq!(hit["title"], "Herons");
+}

@@ -332,3 +332,31 @@ fn a_closed_pipe_is_not_an_error() {
         "{status:?} {err}"
     );
 }
+
+/// The whole hit list as a person sees it (issue 14: compare outputs whole, with a diff).
+#[test]
+fn the_hit_list_reads_as_expected() {
+    let (env, server) = corpus_env();
+    let json = env.run(&["search", "--json", "gzip OR kubernetes", "-n", "2"]);
+    let mut out = env
+        .run(&["search", "gzip OR kubernetes", "-n", "2"])
+        .stdout()
+        .replace(&server.url(""), "http://SERVER");
+    for hit in json.json_lines() {
+        out = out.replace(hit["id"].as_str().unwrap(), "ID");
+    }
+    common::assert_same_lines(
+        "\
+1. The case for gzip classifiers
+   page · 127.0.0.1 · Algos  id ID
+   http://SERVER/gzip
+   A text classifier built from [gzip] compression and nearest neighbours rivals neural networks on some benchmarks. Compression distance measures how much two texts share. A text classifier built from [gzip] compression and
+
+2. Scaling Kubernetes to 7,500 nodes
+   page · 127.0.0.1 · Deployment  id ID
+   http://SERVER/k8s
+   We run large [Kubernetes] clusters for research. Networking, the API servers and etcd needed care as the node count grew. Monitoring with Prometheus hit limits too. We run large [Kubernetes] clusters for research
+",
+        &out,
+    );
+}

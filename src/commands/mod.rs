@@ -14,12 +14,27 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 
-/// Exit codes, as grep's: 0 success / hits, 1 nothing found or some links failed, 2 error.
+/// How a command ended. Exit codes as grep's (see [`Exit::code`]): what went right is 0, a
+/// search that found nothing or an update where some links failed is 1, an error is 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
-    Partial = 1,
-    Error = 2,
+    Success,
+    /// A search or `similar` found nothing.
+    NoHits,
+    /// An update indexed what it could, but some links failed.
+    SomeFailed,
+    Error,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::NoHits | Exit::SomeFailed => 1,
+            Exit::Error => 2,
+        }
+    }
 }
 
 /// Prints hits for people or as JSON lines; says `when_none` on stderr when there are none.
@@ -41,14 +56,22 @@ fn print_hits(
     }
     out.flush()?;
     Ok(if hits.is_empty() {
-        Exit::Partial
+        Exit::NoHits
     } else {
         Exit::Success
     })
 }
 
-/// Runs the command the user asked for.
+/// Runs the command the user asked for; damaged records it met are reported once, after.
 pub fn run(cli: Cli) -> Result<Exit> {
+    let result = dispatch(cli);
+    for repair in crate::store::take_repairs() {
+        eprintln!("rl-search: warning: {}", crate::output::clean(&repair));
+    }
+    result
+}
+
+fn dispatch(cli: Cli) -> Result<Exit> {
     let cfg = Config::resolve(&cli);
     match cli.command {
         Some(Command::Update(args)) => update::command(&cfg, &args),
@@ -78,5 +101,20 @@ pub fn run(cli: Cli) -> Result<Exit> {
             )
         }
         None => search::command(&cfg, &cli.search),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    /// Two outcomes share grep's code 1 but stay apart inside the program (issue 14).
+    #[test]
+    fn no_hits_and_some_failed_are_different_outcomes_with_one_code() {
+        assert_ne!(Exit::NoHits, Exit::SomeFailed);
+        assert_eq!(Exit::NoHits.code(), 1);
+        assert_eq!(Exit::SomeFailed.code(), 1);
+        assert_eq!(Exit::Success.code(), 0);
+        assert_eq!(Exit::Error.code(), 2);
     }
 }

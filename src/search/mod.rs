@@ -26,12 +26,12 @@ pub const DEFAULT_LIMIT: usize = 10;
 
 #[derive(Debug, Error)]
 pub enum SearchError {
-    #[error("cannot understand the query {query:?}: {source}")]
+    #[error("cannot understand the query {query:?}")]
     BadQuery {
         query: String,
         source: query::QueryError,
     },
-    #[error("search failed: {0}")]
+    #[error("search failed")]
     Index(#[from] tantivy::TantivyError),
     #[error(transparent)]
     Open(#[from] crate::index::IndexError),

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -121,6 +121,19 @@ pub struct Server {
     pub port: u16,
     hits: Arc<Mutex<HashMap<String, usize>>>,
     log: Arc<Mutex<Vec<Request>>>,
+    /// (path, requests expected), checked when the server is dropped.
+    expected: Mutex<Vec<(String, usize)>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            return;
+        }
+        for (path, n) in self.expected.lock().unwrap().iter() {
+            assert_eq!(self.hits(path), *n, "requests for {path}");
+        }
+    }
 }
 
 impl Server {
@@ -145,11 +158,22 @@ impl Server {
                 thread::spawn(move || serve(stream, &*handler, &hits, &log));
             }
         });
-        Server { port, hits, log }
+        Server {
+            port,
+            hits,
+            log,
+            expected: Mutex::new(vec![]),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Expects exactly `n` requests for `path` by the time the server is dropped.
+    pub fn expect(&self, path: &str, n: usize) -> &Self {
+        self.expected.lock().unwrap().push((path.to_string(), n));
+        self
     }
 
     pub fn hits(&self, path: &str) -> usize {
@@ -313,11 +337,10 @@ impl Env {
 
     /// Runs rl-search with the library in the temp dir and nothing from the user's environment.
     pub fn run(&self, args: &[&str]) -> Run {
-        self.run_in(self.dir.path(), args)
-    }
-
-    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let out = self.command(cwd, args).output().expect("run rl-search");
+        let out = self
+            .command(self.dir.path(), args)
+            .output()
+            .expect("run rl-search");
         Run(out)
     }
 
@@ -376,9 +399,26 @@ impl Run {
     }
 }
 
-/// Reads a whole HTTP body from a stream (for tests that talk to the server directly).
-pub fn read_all(mut s: impl Read) -> Vec<u8> {
-    let mut v = vec![];
-    let _ = s.read_to_end(&mut v);
-    v
+/// Compares whole outputs line by line; on a difference prints both with `-`/`+` marks on
+/// the lines that differ, so a failure shows what changed, not just that something did.
+pub fn assert_same_lines(expected: &str, actual: &str) {
+    if expected.trim_end() == actual.trim_end() {
+        return;
+    }
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let mut diff = String::new();
+    for i in 0..e.len().max(a.len()) {
+        match (e.get(i), a.get(i)) {
+            (Some(x), Some(y)) if x == y => diff += &format!("  {x}\n"),
+            (x, y) => {
+                if let Some(x) = x {
+                    diff += &format!("- {x}\n");
+                }
+                if let Some(y) = y {
+                    diff += &format!("+ {y}\n");
+                }
+            }
+        }
+    }
+    panic!("output differs (- expected, + actual):\n{diff}");
 }

@@ -246,7 +246,7 @@ async fn fetch_all(
         }
     }
     if let Err(e) = store.save_checked(&checked) {
-        eprintln!("warning: {e}");
+        eprintln!("warning: {}", crate::errors::chain(&e));
     }
     results.into_iter().map(|(_, c)| c).collect()
 }
@@ -259,7 +259,7 @@ pub fn command(cfg: &Config, args: &crate::cli::UpdateArgs) -> Result<super::Exi
     Ok(if report.failed.is_empty() {
         super::Exit::Success
     } else {
-        super::Exit::Partial
+        super::Exit::SomeFailed
     })
 }
 
@@ -268,7 +268,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
     use crate::fetch::politeness::{HostRule, parse_rule};
     let mut fetch = FetchOptions {
         max_bytes: args.max_bytes,
-        total_timeout: args.timeout,
+        total_timeout: args.timeout.into(),
         attempts: args.retries + 1,
         global_limit: args.concurrency.max(1),
         per_host: HostRule {

@@ -158,7 +158,7 @@ async fn fetch_and_build(
                 }
                 let body = store
                     .read_raw(&o.raw_file)
-                    .map_err(|e| (e.to_string(), None))?;
+                    .map_err(|e| (crate::errors::chain(&e), None))?;
                 sources.push(o.clone());
                 bodies.push((src.role, body));
             }
@@ -170,7 +170,7 @@ async fn fetch_and_build(
                 let ext = extension_for(f.content_type.as_deref(), &f.body);
                 let raw_file = store
                     .write_raw(id, &sha, ext, &f.body)
-                    .map_err(|e| (e.to_string(), None))?;
+                    .map_err(|e| (crate::errors::chain(&e), None))?;
                 sources.push(SourceRecord {
                     url: src.url.clone(),
                     final_url: f.final_url.clone(),
@@ -236,7 +236,7 @@ async fn fetch_and_build(
     let text_sha = store::sha256_hex(doc.text.as_bytes());
     let text_file = store
         .write_text(id, &text_sha, &doc.text)
-        .map_err(|e| (e.to_string(), None))?;
+        .map_err(|e| (crate::errors::chain(&e), None))?;
     let now = now_rfc3339();
     Ok(Built::New(Box::new(DocRecord {
         id: id.to_string(),
