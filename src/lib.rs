@@ -17,3 +17,4 @@ pub mod output;
 pub mod resolve;
 pub mod search;
 pub mod store;
+pub mod terminal;

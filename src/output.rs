@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use crate::extract::text::strip_controls;
 use crate::search::Hit;
 use crate::store::{DocRecord, State};
+use crate::terminal::strip_controls;
 
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy)]

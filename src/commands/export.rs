@@ -51,7 +51,7 @@ pub fn chunks(text: &str, words: usize) -> Vec<String> {
 
 pub fn command(cfg: &Config, args: &ExportArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let docs = super::status::documents(&store)?;
+    let docs = super::target::documents(&store)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut written = 0;
     for rec in docs.iter().filter(|d| d.state == State::Ok) {

@@ -61,7 +61,7 @@ pub fn command(cfg: &Config, args: &ExtractArgs) -> Result<Exit> {
             facts.push(format!("note: {n}"));
         }
         writeln!(out, "{}\n", style.dim(&facts.join(" · ")))?;
-        writeln!(out, "{}", crate::extract::text::strip_controls(&doc.text))?;
+        writeln!(out, "{}", crate::terminal::strip_controls(&doc.text))?;
     }
     out.flush()?;
     Ok(Exit::Success)

@@ -7,6 +7,7 @@ pub mod read;
 pub mod search;
 pub mod similar;
 pub mod status;
+pub mod target;
 pub mod update;
 
 use anyhow::Result;

@@ -12,7 +12,7 @@ use crate::store::Store;
 
 pub fn command(cfg: &Config, args: &OpenArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let (rec, _) = super::read::find(&store, &args.target)?;
+    let (rec, _) = super::target::find(&store, &args.target)?;
     let target = if args.local {
         let src = super::read::main_source(&rec)?;
         store

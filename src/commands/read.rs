@@ -13,81 +13,6 @@ use crate::output::{self, Style};
 use crate::resolve::Role;
 use crate::store::{DocRecord, SourceRecord, Store};
 
-/// Finds a document by rank in the last search, id, unique id prefix, or URL. Returns the last
-/// search's query too when the target was a rank, for highlighting.
-pub fn find(store: &Store, target: &str) -> Result<(DocRecord, Option<String>)> {
-    let target = target.trim();
-    if target.len() <= 3
-        && let Ok(rank) = target.parse::<usize>()
-    {
-        let last = store.load_last_search()?.with_context(|| {
-            format!("{target:?} looks like a rank, but there is no previous search; search first or give an id")
-        })?;
-        let id = rank
-            .checked_sub(1)
-            .and_then(|i| last.ids.get(i))
-            .with_context(|| {
-                format!(
-                    "the last search ({:?}) had {} hits, not {rank}",
-                    last.query,
-                    last.ids.len()
-                )
-            })?;
-        let rec = store
-            .load_record(id)?
-            .with_context(|| format!("document {id} is no longer in the library"))?;
-        return Ok((rec, Some(last.query)));
-    }
-    let rec = find_document(store, target)?;
-    // A document the last search showed is read with that search's words highlighted.
-    let query = store
-        .load_last_search()?
-        .filter(|last| last.ids.contains(&rec.id))
-        .map(|last| last.query);
-    Ok((rec, query))
-}
-
-/// Finds a document by id, unique id prefix, or URL (as listed or as fetched).
-fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
-    if let Some(rec) = store.load_record(target)? {
-        return Ok(rec);
-    }
-    if target.starts_with("http://") || target.starts_with("https://") {
-        let normal = url::Url::parse(target)
-            .map(|u| u.to_string())
-            .unwrap_or(target.to_string());
-        let listed = store
-            .load_manifest()?
-            .and_then(|m| m.entries.into_iter().find(|e| e.url == normal));
-        if let Some(e) = listed
-            && let Some(rec) = store.load_record(&e.id)?
-        {
-            return Ok(rec);
-        }
-    }
-    let records = store.records();
-    let matches: Vec<&DocRecord> = records
-        .iter()
-        .filter(|r| {
-            (target.len() >= 3 && r.id.starts_with(target))
-                || r.url.trim_end_matches('/') == target.trim_end_matches('/')
-                || r.sources.iter().any(|s| s.final_url == target)
-        })
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => bail!("no document {target:?} in the library; `rl-search status` lists ids and URLs"),
-        many => bail!(
-            "{target:?} matches {} documents ({}); give more of the id",
-            many.len(),
-            many.iter()
-                .map(|r| r.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 /// The stored copy of a document's main source: the PDF of an arXiv paper, the page of a post.
 pub fn main_source(rec: &DocRecord) -> Result<&SourceRecord> {
     let plan = crate::resolve::plan(&rec.url);
@@ -105,7 +30,7 @@ pub fn main_source(rec: &DocRecord) -> Result<&SourceRecord> {
 
 pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let (rec, last_query) = find(&store, &args.target)?;
+    let (rec, last_query) = super::target::find(&store, &args.target)?;
     let query = args.query.clone().or(last_query);
     if args.raw {
         let src = main_source(&rec)?;
@@ -124,7 +49,7 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     };
     let text = store.read_text(file)?;
     let style = Style { color: cfg.color };
-    let mut body = crate::extract::text::strip_controls(&text);
+    let mut body = crate::terminal::strip_controls(&text);
     if cfg.stdout_tty {
         body = output::wrap(&body, textwrap::termwidth().min(100));
     }

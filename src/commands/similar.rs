@@ -10,7 +10,7 @@ use crate::store::Store;
 
 pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let (rec, _) = super::read::find(&store, &args.target)?;
+    let (rec, _) = super::target::find(&store, &args.target)?;
     let Some(lib) = LibraryIndex::open_existing(&store.tantivy_dir())? else {
         bail!(
             "the library at {} has no index yet; run `rl-search update`",

@@ -9,34 +9,11 @@ use super::Exit;
 use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::output::{self, Style};
-use crate::store::{DocRecord, State, Store};
-
-/// The listed links in list order, with pending records for links never fetched.
-pub fn documents(store: &Store) -> Result<Vec<DocRecord>> {
-    let Some(manifest) = store.load_manifest()? else {
-        return Ok(vec![]);
-    };
-    let checked = store.load_checked();
-    let mut docs = vec![];
-    for e in &manifest.entries {
-        let rec = store.load_record(&e.id)?.unwrap_or_else(|| DocRecord {
-            id: e.id.clone(),
-            url: e.url.clone(),
-            link_text: e.link_text.clone(),
-            section: e.section.clone(),
-            ..Default::default()
-        });
-        let mut rec = rec;
-        rec.checked_at =
-            crate::commands::update::last_checked(&rec, checked.get(&e.id)).map(str::to_string);
-        docs.push(rec);
-    }
-    Ok(docs)
-}
+use crate::store::{State, Store};
 
 pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
-    let docs = documents(&store)?;
+    let docs = super::target::documents(&store)?;
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
     let (ok, failed, pending) = (
         count(State::Ok),

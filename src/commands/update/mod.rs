@@ -20,7 +20,6 @@ use crate::store::{self, Manifest, ManifestEntry, Store};
 mod refresh;
 mod sync;
 
-pub use refresh::last_checked;
 use refresh::refresh;
 use sync::sync_index;
 

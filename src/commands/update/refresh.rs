@@ -10,17 +10,10 @@ use crate::store::ManifestEntry as Entry;
 use crate::store::{self, DocRecord, SourceRecord, State, Store};
 
 use super::{Change, UpdateSettings};
+use crate::commands::target::last_checked;
 
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
-
-/// When a link was last checked: the later of its record and the library's check log.
-pub fn last_checked<'a>(rec: &'a DocRecord, checked: Option<&'a String>) -> Option<&'a str> {
-    match (rec.checked_at.as_deref(), checked.map(String::as_str)) {
-        (Some(a), Some(b)) => Some(if b > a { b } else { a }),
-        (a, b) => a.or(b),
-    }
 }
 
 fn checked_recently(rec: &DocRecord, checked: Option<&String>, max_age: Duration) -> bool {
