@@ -108,8 +108,9 @@ pub fn search_with(
         limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs),
         r,
     )?;
-    // Feedback for short queries only: measured, it hurts queries that already say much.
-    if !plan.terms.is_empty() && plan.terms.len() <= r.feedback_max_words && !ranked.is_empty() {
+    // Feedback for short queries only: measured, it does nothing for long ones.
+    // One word has no context to share; it costs a body read for nothing.
+    if plan.terms.len() >= 2 && plan.terms.len() <= r.feedback_max_words && !ranked.is_empty() {
         let addrs: Vec<_> = ranked
             .iter()
             .take(expand::FEEDBACK_DOCS)
