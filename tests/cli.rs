@@ -516,3 +516,105 @@ fn a_damaged_record_is_reported_once_and_repaired() {
     let hit = &env.run(&["search", "--json", "herons"]).json_lines()[0];
     assert_eq!(hit["title"], "Herons");
 }
+
+/// Issue 10: every shape of list, recognised by content, and one document per page.
+#[test]
+fn lists_in_every_format_and_one_document_per_page() {
+    let server = Server::start(|req| {
+        if req.path == "/list.html" {
+            return Reply::html(
+                "<html><body><nav><a href=\"/home\">Home</a></nav><article><h2>Birds</h2>\
+                 <p><a href=\"/owl\">Owls</a> and <a href=\"/owl/?utm_source=x\">again</a></p></article>\
+                 <footer><a href=\"/privacy\">Privacy</a></footer></body></html>",
+            );
+        }
+        let name = req.path.trim_matches('/');
+        Reply::html(&format!(
+            "<html><head><title>{name}</title></head><body><article><p>The {name} page has words enough to be indexed as the main text of a page.</p></article></body></html>"
+        ))
+    });
+    let u = |p: &str| server.url(p);
+    let env = Env::new();
+    let titles = |env: &Env| -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
+        let mut t: Vec<String> = v["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} | {}",
+                    d["section"].as_str().unwrap(),
+                    d["url"].as_str().unwrap().replace(&u(""), "")
+                )
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    let cases = [
+        (
+            "plain.txt",
+            format!(
+                "# my links\n{}\n{}#part\n\n{}?utm_source=news&fbclid=1\n",
+                u("/a"),
+                u("/a"),
+                u("/b/")
+            ),
+            vec![" | /a", " | /b/?utm_source=news&fbclid=1"],
+        ),
+        (
+            "bookmarks.html",
+            format!(
+                "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n<DT><H3>Reading</H3>\n<DL><p>\n<DT><A HREF=\"{}\">A</A>\n</DL><p>\n</DL>\n",
+                u("/a")
+            ),
+            vec!["Reading | /a"],
+        ),
+        (
+            "feeds.opml",
+            format!(
+                "<?xml version=\"1.0\"?><opml version=\"2.0\"><body><outline text=\"Blogs\"><outline text=\"B\" type=\"link\" url=\"{}\"/></outline></body></opml>",
+                u("/b")
+            ),
+            vec!["Blogs | /b"],
+        ),
+        (
+            "notes.md",
+            format!(
+                "## Mixed\nStart with {}. Then [the same]({}#x).\n",
+                u("/c"),
+                u("/c")
+            ),
+            vec!["Mixed | /c"],
+        ),
+    ];
+    for (file, content, want) in cases {
+        let env = Env::new();
+        let list = env.write(file, &content);
+        let run = env.run(&["update", "--list", list.to_str().unwrap()]);
+        run.expect_code(0);
+        assert_eq!(titles(&env), want, "{file}: {}", run.stdout());
+    }
+    // A web page that is a reading list: its article's links, not its navigation.
+    env.run(&["update", "--list", &u("/list.html")])
+        .expect_code(0);
+    assert_eq!(titles(&env), ["Birds | /owl"]);
+
+    // Junk and a truncated OPML: one line saying what is understood, exit 2.
+    for (file, bytes) in [
+        ("junk.bin", vec![0u8, 159, 146, 150, 0, 1, 2]),
+        (
+            "cut.opml",
+            b"<?xml version=\"1.0\"?><opml><body><outline text=\"x\">".to_vec(),
+        ),
+    ] {
+        let path = env.path(file);
+        std::fs::write(&path, bytes).unwrap();
+        let run = env.run(&["update", "--list", path.to_str().unwrap()]);
+        run.expect_code(2);
+        assert_eq!(run.stderr().trim().lines().count(), 1, "{}", run.stderr());
+        assert!(run.stderr().contains(file), "{}", run.stderr());
+    }
+}

@@ -98,7 +98,8 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                     _ => vec![list::BUILTIN_NAME.to_string()],
                 }
             };
-            let entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            let mut entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            keep_stored_spelling(&mut entries, stored.as_ref());
             let ids = store::assign_ids(entries.iter().map(|e| e.url.as_str()), stored.as_ref());
             let manifest = Manifest {
                 lists,
@@ -141,43 +142,56 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     Ok(report)
 }
 
-/// Reads and parses every list; a list that cannot be read is fatal, a bad link only a warning.
+/// Reads and parses every list, whatever its format; a list that cannot be read is fatal, a
+/// bad link only a warning. A page listed twice (in any spelling) is one entry.
 async fn read_lists(lists: &[String], fetcher: &Fetcher) -> Result<Vec<Entry>> {
     let mut entries: Vec<Entry> = vec![];
     let mut seen: HashSet<String> = HashSet::new();
     for name in lists {
-        let markdown = if name == list::BUILTIN_NAME {
-            list::BUILTIN_LIST.to_string()
+        let (bytes, base) = if name == list::BUILTIN_NAME {
+            (list::BUILTIN_LIST.as_bytes().to_vec(), None)
         } else if name.starts_with("http://") || name.starts_with("https://") {
             match fetcher.get(name, &Validators::default()).await {
-                Ok(Outcome::Fetched(f)) => String::from_utf8_lossy(&f.body).into_owned(),
+                Ok(Outcome::Fetched(f)) => (f.body, url::Url::parse(&f.final_url).ok()),
                 Ok(Outcome::NotModified) => bail!("reading list {name}: unexpected 304"),
                 Err(e) => bail!("cannot download the reading list: {e}"),
             }
         } else {
-            std::fs::read_to_string(name).with_context(|| {
-                format!(
-                    "cannot read the reading list {name}; give a Markdown file or an http(s) URL"
-                )
-            })?
+            let bytes = std::fs::read(name).with_context(|| {
+                format!("cannot read the reading list {name}; give a file or an http(s) URL")
+            })?;
+            (bytes, None)
         };
-        let parsed = list::parse(&markdown);
+        let (_, parsed) = list::read(name, &bytes, base.as_ref())?;
         for s in &parsed.skipped {
             eprintln!(
                 "warning: {name}:{}: skipping {}: {}",
                 s.line, s.target, s.reason
             );
         }
-        if parsed.entries.is_empty() {
-            bail!("the reading list {name} has no http(s) links");
-        }
         for e in parsed.entries {
-            if seen.insert(e.url.clone()) {
+            if seen.insert(list::canonical::key_of(&e.url)) {
                 entries.push(e);
             }
         }
     }
     Ok(entries)
+}
+
+/// A link already in the library keeps the spelling it was stored under, and so its id, when
+/// the list now spells it differently (a fragment or tracking parameter added or dropped).
+fn keep_stored_spelling(entries: &mut [Entry], stored: Option<&Manifest>) {
+    let Some(m) = stored else { return };
+    let known: std::collections::HashMap<String, &str> = m
+        .entries
+        .iter()
+        .map(|e| (list::canonical::key_of(&e.url), e.url.as_str()))
+        .collect();
+    for e in entries {
+        if let Some(url) = known.get(&list::canonical::key_of(&e.url)) {
+            e.url = url.to_string();
+        }
+    }
 }
 
 async fn fetch_all(
@@ -329,5 +343,40 @@ pub fn print_report(r: &Report, cfg: &Config) {
             crate::output::clean(reason),
             kept
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: a link stored under one spelling keeps it (and its id) when the list now
+    /// spells the same page another way.
+    #[test]
+    fn stored_links_keep_their_spelling_and_id() {
+        let stored = Manifest {
+            lists: vec![],
+            entries: vec![ManifestEntry {
+                id: "abcd1234".into(),
+                url: "https://example.org/post#intro".into(),
+                link_text: String::new(),
+                section: String::new(),
+            }],
+        };
+        let entry = |url: &str| Entry {
+            url: url.into(),
+            link_text: String::new(),
+            section: String::new(),
+            line: 1,
+        };
+        let mut entries = vec![
+            entry("https://example.org/post/?utm_source=x"),
+            entry("https://example.org/other"),
+        ];
+        keep_stored_spelling(&mut entries, Some(&stored));
+        assert_eq!(entries[0].url, "https://example.org/post#intro");
+        assert_eq!(entries[1].url, "https://example.org/other");
+        let ids = store::assign_ids(entries.iter().map(|e| e.url.as_str()), Some(&stored));
+        assert_eq!(ids[0], "abcd1234");
     }
 }

@@ -1,0 +1,235 @@
+//! Reading list → entries: every http(s) link of a list, with its link text and the section it
+//! sits under. Lists come in many shapes, recognised by their content (a file's extension is
+//! only a hint): Markdown as GitHub renders it ([`markdown`]), browser bookmark exports and OPML
+//! ([`outline`]), plain text with one URL per line ([`plain`]), and web pages that are
+//! themselves reading lists ([`page`]). One page listed several ways is one entry
+//! ([`canonical`]).
+
+pub mod canonical;
+pub mod markdown;
+pub mod outline;
+pub mod page;
+pub mod plain;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use url::Url;
+
+pub use markdown::parse;
+
+/// The list compiled into the binary: Vicki Boykis's "Anti-hype LLM reading list".
+pub const BUILTIN_LIST: &str = include_str!("../../lists/anti-hype-llm-reading-list.md");
+/// The name under which the built-in list is recorded in the library.
+pub const BUILTIN_NAME: &str = "builtin:anti-hype-llm-reading-list";
+
+/// What rl-search can read, for error messages.
+pub const FORMATS: &str = "Markdown, plain text with one URL per line, a browser's bookmark export (HTML), OPML, or a web page of links";
+
+/// One link of a reading list: the document rl-search will fetch and index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The link as the list first spells it (normalised by the URL parser, without its
+    /// fragment): what is fetched and shown. Its identity is [`canonical::key`] of it.
+    pub url: String,
+    /// The text of the link (all texts, joined, when the list links the same page twice).
+    pub link_text: String,
+    /// The nearest heading (or bookmark folder, or outline) above the link; empty before the
+    /// first one.
+    pub section: String,
+    /// 1-based line of the first occurrence in the list.
+    pub line: usize,
+}
+
+/// A link the parser saw but will not fetch, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub target: String,
+    pub line: usize,
+    pub reason: &'static str,
+}
+
+/// The result of reading one list.
+#[derive(Debug, Default)]
+pub struct ParsedList {
+    pub entries: Vec<Entry>,
+    pub skipped: Vec<Skipped>,
+    /// Canonical URL → position in `entries`: merging a repeated link is a lookup, not a scan
+    /// (a scan made 100k links take 19 s).
+    positions: HashMap<String, usize>,
+}
+
+/// The shapes of list rl-search recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    PlainText,
+    Bookmarks,
+    Opml,
+    WebPage,
+}
+
+/// Why a list could not be read.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ListError {
+    #[error(
+        "{name} is not a reading list rl-search can read (it looks like binary data); give {FORMATS}"
+    )]
+    Binary { name: String },
+    #[error("{name}: the OPML is not well formed ({reason}); fix the file or export it again")]
+    BadOpml { name: String, reason: String },
+    #[error(
+        "the reading list {name} has no http(s) links (read as {format:?}); rl-search reads {FORMATS}"
+    )]
+    NoLinks { name: String, format: Format },
+}
+
+/// Reads a list of any supported shape. `name` is for messages; `base` resolves relative links
+/// of a web page fetched from that URL.
+pub fn read(
+    name: &str,
+    bytes: &[u8],
+    base: Option<&Url>,
+) -> Result<(Format, ParsedList), ListError> {
+    let format = detect(bytes).ok_or_else(|| ListError::Binary {
+        name: name.to_string(),
+    })?;
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    let parsed = match format {
+        Format::Markdown => markdown::parse(text),
+        Format::PlainText => plain::parse(text),
+        Format::Bookmarks => outline::bookmarks(text),
+        Format::Opml => outline::opml(text).map_err(|reason| ListError::BadOpml {
+            name: name.to_string(),
+            reason,
+        })?,
+        Format::WebPage => page::parse(text, base),
+    };
+    if parsed.entries.is_empty() {
+        return Err(ListError::NoLinks {
+            name: name.to_string(),
+            format,
+        });
+    }
+    Ok((format, parsed))
+}
+
+/// The shape of a list, from its first bytes; `None` for binary data.
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    // Text has no NULs and few replacement characters; a PDF or an image has both.
+    let bad = text
+        .chars()
+        .filter(|&c| c == '\u{fffd}' || c == '\0')
+        .count();
+    if head.contains(&0) || bad * 20 > text.chars().count().max(1) {
+        return None;
+    }
+    let start = text.trim_start_matches('\u{feff}').trim_start();
+    let lower = start[..start.len().min(1024)].to_ascii_lowercase();
+    if lower.starts_with("<!doctype netscape-bookmark-file") {
+        return Some(Format::Bookmarks);
+    }
+    if lower.starts_with("<?xml") || lower.starts_with("<opml") {
+        return Some(Format::Opml);
+    }
+    if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.starts_with("<head")
+    {
+        return Some(Format::WebPage);
+    }
+    if plain::looks_plain(&String::from_utf8_lossy(bytes)) {
+        return Some(Format::PlainText);
+    }
+    Some(Format::Markdown)
+}
+
+/// Adds one link to a list: skipped with a reason unless it is an absolute http(s) URL; merged
+/// into an earlier entry for the same page (see [`canonical::key`]).
+pub(crate) fn add_link(out: &mut ParsedList, dest: &str, text: &str, section: &str, line: usize) {
+    let skip = |out: &mut ParsedList, reason| {
+        out.skipped.push(Skipped {
+            target: dest.to_string(),
+            line,
+            reason,
+        })
+    };
+    let mut url = match Url::parse(dest.trim()) {
+        Ok(u) => u,
+        Err(_) if dest.starts_with('#') => return skip(out, "an anchor within the list"),
+        Err(_) => return skip(out, "not an absolute URL (relative links are not fetched)"),
+    };
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some() => {}
+        "http" | "https" => return skip(out, "no host in URL"),
+        "mailto" => return skip(out, "an e-mail address"),
+        "file" => return skip(out, "a local file: links (file: URLs are never fetched)"),
+        _ => return skip(out, "not an http(s) link"),
+    }
+    url.set_fragment(None);
+    let key = canonical::key(&url);
+    if let Some(&i) = out.positions.get(&key) {
+        let existing = &mut out.entries[i];
+        if !text.is_empty() && !existing.link_text.split(" / ").any(|t| t == text) {
+            if !existing.link_text.is_empty() {
+                existing.link_text.push_str(" / ");
+            }
+            existing.link_text.push_str(text);
+        }
+        return;
+    }
+    out.positions.insert(key, out.entries.len());
+    out.entries.push(Entry {
+        url: url.to_string(),
+        link_text: text.to_string(),
+        section: section.to_string(),
+        line,
+    });
+}
+
+pub(crate) fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_recognised_by_content() {
+        assert_eq!(
+            detect(b"# List\n- [a](https://a.example/)\n"),
+            Some(Format::Markdown)
+        );
+        assert_eq!(
+            detect(b"# my links\nhttps://a.example/x\n\nhttp://b.example/\n"),
+            Some(Format::PlainText)
+        );
+        assert_eq!(
+            detect(b"<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>"),
+            Some(Format::Bookmarks)
+        );
+        assert_eq!(
+            detect(b"\xef\xbb\xbf<?xml version=\"1.0\"?><opml>"),
+            Some(Format::Opml)
+        );
+        assert_eq!(
+            detect(b"<!doctype html><html><body>"),
+            Some(Format::WebPage)
+        );
+        assert_eq!(detect(b"%PDF-1.7\n\x00\x01\x02\xff\xfe binary"), None);
+    }
+
+    #[test]
+    fn unreadable_lists_say_what_is_understood() {
+        let e = read("junk.bin", b"\x00\x01\x02\x03", None).unwrap_err();
+        assert!(e.to_string().contains("OPML"), "{e}");
+        let e = read("empty.md", b"# nothing here\n", None).unwrap_err();
+        assert!(e.to_string().contains("has no http(s) links"), "{e}");
+        assert!(!e.to_string().contains('\n'));
+    }
+}
