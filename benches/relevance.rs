@@ -284,43 +284,6 @@ fn shorten(text: &str, df: &HashMap<String, usize>) -> String {
         .join(" ")
 }
 
-fn set(r: &mut Ranking, key: &str, v: &str) {
-    let f = || {
-        v.parse::<f32>()
-            .unwrap_or_else(|_| panic!("{key}={v}: not a number"))
-    };
-    let u = || {
-        v.parse::<usize>()
-            .unwrap_or_else(|_| panic!("{key}={v}: not a count"))
-    };
-    match key {
-        "title" => r.title = f(),
-        "link_text" => r.link_text = f(),
-        "section" => r.section = f(),
-        "author" => r.author = f(),
-        "body" => r.body = f(),
-        "k1" => r.k1 = f(),
-        "rr_title" => r.rr_title = f(),
-        "rr_other" => r.rr_other = f(),
-        "mix" => r.mix = f(),
-        "b" => r.b = f(),
-        "b_title" => r.b_title = f(),
-        "proximity" => r.proximity = f(),
-        "window" => r.proximity_window = u() as u32,
-        "coordination" => r.coordination = f(),
-        "depth" => r.depth = u(),
-        "stop_words" => r.stop_words = v == "true" || v == "1",
-        "more_stop_words" => r.more_stop_words = v == "true" || v == "1",
-        "feedback_max_words" => r.feedback_max_words = u(),
-        "feedback_weight" => r.feedback_weight = f(),
-        "rm3_docs" => r.rm3_docs = u(),
-        "rm3_terms" => r.rm3_terms = u(),
-        "rm3_weight" => r.rm3_weight = f(),
-        "rm3_min_words" => r.rm3_min_words = u(),
-        _ => panic!("unknown parameter {key}"),
-    }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -416,7 +379,7 @@ fn main() {
     for config in configs {
         let mut r = Ranking::default();
         for (k, v) in &config {
-            set(&mut r, k, v);
+            r.set(k, v).unwrap_or_else(|e| panic!("{e}"));
         }
         let t = Instant::now();
         let mut runs = HashMap::new();

@@ -103,6 +103,7 @@ pub fn assemble(
         Site::Youtube => "video",
         Site::GithubRepo => "repo",
         Site::Gist => "gist",
+        Site::Tweet | Site::Mastodon => "post",
         _ => match main.format {
             Format::Pdf => "pdf",
             Format::Html => "page",

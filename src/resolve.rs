@@ -30,8 +30,13 @@ pub enum Site {
     GithubFile,
     Gist,
     Youtube,
-    /// Sites whose pages are empty without JavaScript (x.com, twitter.com).
+    /// Sites whose pages are empty without JavaScript (x.com, twitter.com) and that offer no
+    /// other way in for this link.
     ScriptOnly,
+    /// A post on X/Twitter, read through the public oEmbed endpoint.
+    Tweet,
+    /// A Mastodon post, read through its instance's public API (the page when that fails).
+    Mastodon,
 }
 
 /// The sources of one link, the first being the one that decides whether it changed.
@@ -119,6 +124,39 @@ pub fn plan(list_url: &str) -> Plan {
                     source(Role::Main, fetchable(list_url)),
                     source(Role::Meta, oembed.to_string()),
                 ],
+            }
+        }
+        ("x.com" | "twitter.com" | "mobile.twitter.com", [user, "status", id, ..])
+            if id.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            // The public oEmbed endpoint answers without JavaScript or an account.
+            let post = format!("https://twitter.com/{user}/status/{id}");
+            let mut oembed = Url::parse("https://publish.twitter.com/oembed").expect("static URL");
+            oembed
+                .query_pairs_mut()
+                .append_pair("url", &post)
+                .append_pair("omit_script", "true")
+                .append_pair("dnt", "true");
+            Plan {
+                site: Site::Tweet,
+                sources: vec![source(Role::Main, oembed.to_string())],
+            }
+        }
+        (_, [user, id])
+            if user.starts_with('@') && id.len() >= 6 && id.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            // Mastodon's post URLs look like this on every instance; its API has the text.
+            Plan {
+                site: Site::Mastodon,
+                sources: vec![Source {
+                    role: Role::Main,
+                    url: format!(
+                        "{}://{}/api/v1/statuses/{id}",
+                        url.scheme(),
+                        url.host_str().unwrap_or(&host)
+                    ),
+                    alternates: vec![fetchable(list_url)],
+                }],
             }
         }
         ("x.com" | "twitter.com", _) => Plan {

@@ -154,7 +154,7 @@ pub fn extract(
         Format::Json => {
             let decoded = text::decode(body, charset, false);
             sites::from_json(&decoded).ok_or_else(|| {
-                ExtractError::Unsupported("application/json (not a known API answer)".into())
+                ExtractError::Unsupported("application/json that does not parse as JSON".into())
             })?
         }
     };

@@ -17,7 +17,8 @@ pub fn markdown_title(text: &str) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// Recognised JSON API answers: a gist, a GitHub README (base64), a YouTube oEmbed.
+/// JSON answers: a gist, a GitHub README (base64), a post (X oEmbed, Mastodon), a YouTube oEmbed,
+/// and any other JSON as labelled text. `None` only when the text is not JSON.
 pub fn from_json(text: &str) -> Option<Extracted> {
     let v: Value = serde_json::from_str(text).ok()?;
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
@@ -64,6 +65,39 @@ pub fn from_json(text: &str) -> Option<Extracted> {
             ..Default::default()
         });
     }
+    // An X/Twitter oEmbed answer: the post is the blockquote in `html`.
+    if let Some(html) = s("html").filter(|h| h.contains("twitter-tweet")) {
+        let frag = Html::parse_fragment(&html);
+        let p = Selector::parse("blockquote p").expect("valid selector");
+        let text = frag
+            .select(&p)
+            .map(|p| p.text().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let a = Selector::parse("blockquote > a").expect("valid selector");
+        let published = frag.select(&a).next_back().map(|a| a.text().collect::<String>());
+        let author = s("author_name");
+        return Some(post(author, published, &text));
+    }
+    // A Mastodon status from /api/v1/statuses/ID.
+    if let (Some(content), Some(account)) = (s("content"), v.get("account")) {
+        let frag = Html::parse_fragment(&content);
+        let p = Selector::parse("p").expect("valid selector");
+        let mut paras: Vec<String> = frag
+            .select(&p)
+            .map(|p| p.text().collect::<String>())
+            .collect();
+        if paras.is_empty() {
+            paras.push(frag.root_element().text().collect());
+        }
+        let name = account
+            .get("display_name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .or_else(|| account.get("acct").and_then(Value::as_str))
+            .map(str::to_string);
+        return Some(post(name, s("created_at"), &paras.join("\n\n")));
+    }
     if v.get("provider_name").is_some() || v.get("author_name").is_some() {
         let author = s("author_name");
         let text = match (&author, s("provider_name")) {
@@ -79,7 +113,93 @@ pub fn from_json(text: &str) -> Option<Extracted> {
             ..Default::default()
         });
     }
-    None
+    Some(any_json(&v))
+}
+
+/// Any other JSON: its values as text, each under its key path, one per line; the title from
+/// a top-level `title` or `name`.
+fn any_json(v: &Value) -> Extracted {
+    let mut lines = vec![];
+    flatten(v, "", &mut lines);
+    let title = ["title", "name"]
+        .iter()
+        .find_map(|k| v.get(k).and_then(Value::as_str))
+        .map(str::to_string);
+    let text = lines.join("\n");
+    Extracted {
+        title,
+        thin: text.trim().chars().count() < super::html::THIN_CHARS,
+        text,
+        ..Default::default()
+    }
+}
+
+fn flatten(v: &Value, path: &str, out: &mut Vec<String>) {
+    let label = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path} › {key}")
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(v, &label(k), out);
+            }
+        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            let joined: Vec<String> = items.iter().map(scalar).filter(|s| !s.is_empty()).collect();
+            if !joined.is_empty() {
+                out.push(format!("{path}: {}", joined.join(", ")));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(item, &label(&(i + 1).to_string()), out);
+            }
+        }
+        other => {
+            let s = scalar(other);
+            if !s.is_empty() {
+                out.push(if path.is_empty() {
+                    s
+                } else {
+                    format!("{path}: {s}")
+                });
+            }
+        }
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A social post: its text, titled by its author and its first words.
+fn post(author: Option<String>, published: Option<String>, text: &str) -> Extracted {
+    let text = super::text::tidy(text);
+    let first: String = text
+        .split_whitespace()
+        .take(12)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let title = match &author {
+        Some(a) => format!("{a}: {first}"),
+        None => first,
+    };
+    Extracted {
+        title: Some(title),
+        author,
+        published,
+        thin: text.trim().is_empty(),
+        text,
+        ..Default::default()
+    }
 }
 
 /// A YouTube watch page: its title, channel and the full description from the player data.

@@ -48,7 +48,8 @@ pub fn feedback(
     weight: f32,
 ) -> Result<Vec<QueryTerm>, SearchError> {
     let num_docs = searcher.num_docs();
-    if num_docs < 3 {
+    // When every document is a feedback document, their words say nothing about relevance.
+    if num_docs <= FEEDBACK_DOCS as u64 {
         return Ok(vec![]);
     }
     let f = lib.fields;

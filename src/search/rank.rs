@@ -84,12 +84,54 @@ impl Default for Ranking {
             stop_words: true,
             more_stop_words: false,
             feedback_max_words: 3,
-            feedback_weight: 0.5,
+            feedback_weight: 1.0,
             rm3_docs: 0,
             rm3_terms: 10,
             rm3_weight: 0.3,
             rm3_min_words: 4,
         }
+    }
+}
+
+impl Ranking {
+    /// Sets a parameter by name (for benchmarks and tuning tools).
+    pub fn set(&mut self, key: &str, v: &str) -> Result<(), String> {
+        let f = || {
+            v.parse::<f32>()
+                .map_err(|_| format!("{key}={v}: not a number"))
+        };
+        let u = || {
+            v.parse::<usize>()
+                .map_err(|_| format!("{key}={v}: not a count"))
+        };
+        let b = || Ok::<bool, String>(v == "true" || v == "1");
+        match key {
+            "title" => self.title = f()?,
+            "link_text" => self.link_text = f()?,
+            "section" => self.section = f()?,
+            "author" => self.author = f()?,
+            "body" => self.body = f()?,
+            "rr_title" => self.rr_title = f()?,
+            "rr_other" => self.rr_other = f()?,
+            "mix" => self.mix = f()?,
+            "k1" => self.k1 = f()?,
+            "b" => self.b = f()?,
+            "b_title" => self.b_title = f()?,
+            "proximity" => self.proximity = f()?,
+            "window" => self.proximity_window = u()? as u32,
+            "coordination" => self.coordination = f()?,
+            "depth" => self.depth = u()?,
+            "stop_words" => self.stop_words = b()?,
+            "more_stop_words" => self.more_stop_words = b()?,
+            "feedback_max_words" => self.feedback_max_words = u()?,
+            "feedback_weight" => self.feedback_weight = f()?,
+            "rm3_docs" => self.rm3_docs = u()?,
+            "rm3_terms" => self.rm3_terms = u()?,
+            "rm3_weight" => self.rm3_weight = f()?,
+            "rm3_min_words" => self.rm3_min_words = u()?,
+            _ => return Err(format!("unknown ranking parameter {key}")),
+        }
+        Ok(())
     }
 }
 
@@ -291,7 +333,10 @@ impl Plan {
             .iter()
             .map(|(field, _, _)| average_length(searcher, *field))
             .collect::<Result<_, _>>()?;
-        let total_idf: f32 = self.terms.iter().map(|t| t.idf).sum::<f32>().max(1e-6);
+        // Coordination weighs each word by idf × its weight in the query; the expansion's
+        // words count too, since the expanded query is what the documents answer.
+        let weight = |t: &QueryTerm| t.idf * t.count.min(1.0);
+        let total_idf: f32 = terms.iter().map(|t| weight(t)).sum::<f32>().max(1e-6);
         cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
         let mut start = 0;
         while start < cands.len() {
@@ -342,12 +387,10 @@ impl Plan {
             for (di, cand) in cands[start..end].iter_mut().enumerate() {
                 let mut score = 0.0;
                 let mut have = 0.0;
-                for (ti, (t, &x)) in terms.iter().zip(&tf[di]).enumerate() {
+                for (t, &x) in terms.iter().zip(&tf[di]) {
                     if x > 0.0 {
                         score += t.count * t.idf * x * (r.k1 + 1.0) / (x + r.k1);
-                        if ti < user {
-                            have += t.idf;
-                        }
+                        have += weight(t);
                     }
                 }
                 let coord = (have / total_idf).powf(r.coordination);
