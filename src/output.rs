@@ -51,8 +51,15 @@ pub fn clean(s: &str) -> String {
     strip_controls(s).replace(['\n', '\t'], " ")
 }
 
-/// Search hits for people: rank, title, then kind · host · section · id, URL and snippet.
-pub fn hits(out: &mut dyn Write, hits: &[Hit], style: Style) -> io::Result<()> {
+/// Search hits for people: rank, title, then kind · host · section · id, URL and snippet. With
+/// a `width` (a terminal's), the snippet wraps to it, every line indented under the hit.
+pub fn hits(
+    out: &mut dyn Write,
+    hits: &[Hit],
+    style: Style,
+    width: Option<usize>,
+) -> io::Result<()> {
+    let columns = width;
     let width = hits.len().to_string().len();
     for hit in hits {
         let pad = " ".repeat(width + 2);
@@ -75,11 +82,19 @@ pub fn hits(out: &mut dyn Write, hits: &[Hit], style: Style) -> io::Result<()> {
         )?;
         writeln!(out, "{pad}{}", clean(&hit.url))?;
         if !hit.snippet.is_empty() {
-            writeln!(
-                out,
-                "{pad}{}",
-                render_snippet(&hit.snippet, &hit.highlights, style)
-            )?;
+            let snippet = render_snippet(&hit.snippet, &hit.highlights, style);
+            match columns {
+                // textwrap measures text without its colour escapes.
+                Some(w) if w > pad.len() + 20 => {
+                    let opts = textwrap::Options::new(w)
+                        .initial_indent(&pad)
+                        .subsequent_indent(&pad);
+                    for line in textwrap::wrap(&snippet, opts) {
+                        writeln!(out, "{line}")?;
+                    }
+                }
+                _ => writeln!(out, "{pad}{snippet}")?,
+            }
         }
         writeln!(out)?;
     }
@@ -224,4 +239,36 @@ pub fn status_table(out: &mut dyn Write, docs: &[DocRecord], style: Style) -> io
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: on a terminal the snippet wraps to its width, every line under the hit.
+    #[test]
+    fn snippets_wrap_to_the_terminal_with_an_indent() {
+        let snippet = "scaling laws describe how the loss of a language model falls as a power law in parameters, data and compute".to_string();
+        let hit = Hit {
+            rank: 1,
+            id: "85f66a64".into(),
+            url: "https://arxiv.org/abs/2001.08361".into(),
+            title: "Scaling Laws".into(),
+            section: "Papers".into(),
+            kind: "paper".into(),
+            host: "arxiv.org".into(),
+            score: 1.0,
+            highlights: vec![0..7, 8..12],
+            snippet,
+        };
+        let mut out = Vec::new();
+        hits(&mut out, &[hit], Style { color: true }, Some(40)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().skip(3).filter(|l| !l.is_empty()).collect();
+        assert!(lines.len() >= 3, "{text}");
+        for line in lines {
+            assert!(line.starts_with("   "), "{line:?}");
+            assert!(textwrap::core::display_width(line) <= 40, "{line:?}");
+        }
+    }
 }

@@ -53,7 +53,13 @@ fn print_hits(
     } else if hits.is_empty() {
         eprintln!("{when_none}");
     } else {
-        crate::output::hits(&mut out, hits, crate::output::Style { color: cfg.color })?;
+        let width = cfg.stdout_tty.then(textwrap::termwidth);
+        crate::output::hits(
+            &mut out,
+            hits,
+            crate::output::Style { color: cfg.color },
+            width,
+        )?;
     }
     out.flush()?;
     Ok(if hits.is_empty() {

@@ -75,7 +75,10 @@ pub fn from_json(text: &str) -> Option<Extracted> {
             .collect::<Vec<_>>()
             .join("\n\n");
         let a = Selector::parse("blockquote > a").expect("valid selector");
-        let published = frag.select(&a).next_back().map(|a| a.text().collect::<String>());
+        let published = frag
+            .select(&a)
+            .next_back()
+            .map(|a| a.text().collect::<String>());
         let author = s("author_name");
         return Some(post(author, published, &text));
     }
