@@ -44,6 +44,14 @@ pub fn extract_part(
             content_type.and_then(extract::text::charset_param),
             true,
         )),
+        (Site::Arxiv, Role::Meta, Format::Feed) => {
+            extract::feed::arxiv_entry(&extract::text::decode(
+                body,
+                content_type.and_then(extract::text::charset_param),
+                false,
+            ))
+            .unwrap_or(extracted)
+        }
         (Site::Youtube, Role::Main, Format::Html) => sites::youtube(&extract::text::decode(
             body,
             content_type.and_then(extract::text::charset_param),
@@ -108,6 +116,7 @@ pub fn assemble(
             Format::Pdf => "pdf",
             Format::Html => "page",
             Format::Text | Format::Json => "text",
+            Format::Feed => "feed",
         },
     }
     .to_string();

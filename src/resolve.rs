@@ -150,11 +150,13 @@ pub fn plan(list_url: &str) -> Plan {
                 site: Site::Mastodon,
                 sources: vec![Source {
                     role: Role::Main,
-                    url: format!(
-                        "{}://{}/api/v1/statuses/{id}",
-                        url.scheme(),
-                        url.host_str().unwrap_or(&host)
-                    ),
+                    url: {
+                        let mut api = url.clone();
+                        api.set_path(&format!("/api/v1/statuses/{id}"));
+                        api.set_query(None);
+                        api.set_fragment(None);
+                        api.to_string()
+                    },
                     alternates: vec![fetchable(list_url)],
                 }],
             }
@@ -225,6 +227,31 @@ mod tests {
             urls(&p),
             ["https://raw.githubusercontent.com/o/r/main/a/b.pdf"]
         );
+    }
+
+    /// Issue 10: social posts without a browser.
+    #[test]
+    fn posts_go_through_oembed_and_the_mastodon_api() {
+        let p = plan("https://x.com/vboykis/status/1691530859575214081?s=20");
+        assert_eq!(p.site, Site::Tweet);
+        assert_eq!(
+            urls(&p),
+            [
+                "https://publish.twitter.com/oembed?url=https%3A%2F%2Ftwitter.com%2Fvboykis%2Fstatus%2F1691530859575214081&omit_script=true&dnt=true"
+            ]
+        );
+        let p = plan("https://jawns.club/@vicki/110895263087386568");
+        assert_eq!(p.site, Site::Mastodon);
+        assert_eq!(
+            urls(&p),
+            ["https://jawns.club/api/v1/statuses/110895263087386568"]
+        );
+        assert_eq!(
+            p.sources[0].alternates,
+            ["https://jawns.club/@vicki/110895263087386568"]
+        );
+        assert_eq!(plan("https://x.com/vboykis").site, Site::ScriptOnly);
+        assert_eq!(plan("https://example.org/@team/about").site, Site::Generic);
     }
 
     #[test]

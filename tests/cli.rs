@@ -618,3 +618,66 @@ fn lists_in_every_format_and_one_document_per_page() {
         assert!(run.stderr().contains(file), "{}", run.stderr());
     }
 }
+
+/// Issue 10: a Mastodon post through its instance's API, a JSON answer and a feed, each a
+/// document with text; an image is one line saying it carries no text.
+#[test]
+fn posts_json_and_feeds_are_read_as_text() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/api/v1/statuses/110895263087386568" => Reply::new(
+            200,
+            "application/json",
+            r#"{"id":"110895263087386568","created_at":"2023-08-15T12:00:00Z","content":"<p>Collecting suggestions for an anti-hype reading list about pelicans</p>","account":{"display_name":"Vicki","acct":"vicki"}}"#,
+        ),
+        "/data.json" => Reply::new(
+            200,
+            "application/json",
+            r#"{"name":"Heron survey","counts":{"grey heron":12,"egret":3},"notes":["seen at dawn near the reeds"]}"#,
+        ),
+        "/feed.xml" => Reply::new(
+            200,
+            "application/rss+xml",
+            "<rss version=\"2.0\"><channel><title>Bird notes</title><item><title>Cormorants</title><description>Cormorants dry their wings in the sun after diving.</description></item></channel></rss>",
+        ),
+        "/photo.png" => Reply::new(200, "image/png", vec![0x89, b'P', b'N', b'G', 0, 0, 0, 0]),
+        _ => Reply::status(404),
+    });
+    let env = Env::new();
+    let list = env.write(
+        "list.md",
+        &format!(
+            "- {}\n- {}\n- {}\n- {}\n",
+            server.url("/@vicki/110895263087386568"),
+            server.url("/data.json"),
+            server.url("/feed.xml"),
+            server.url("/photo.png")
+        ),
+    );
+    let run = env.run(&["update", "--list", list.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(
+        run.stdout()
+            .starts_with("3 new, 0 changed, 0 unchanged, 1 failed"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("unsupported content type image/png"),
+        "{}",
+        run.stdout()
+    );
+    let first = |q: &str| env.run(&["search", "--json", q]).json_lines()[0].clone();
+    let post = first("pelicans");
+    assert_eq!(post["kind"], "post");
+    assert!(
+        post["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Vicki: Collecting"),
+        "{post}"
+    );
+    assert_eq!(first("egret")["title"], "Heron survey");
+    let feed = first("cormorants");
+    assert_eq!(feed["title"], "Bird notes");
+    assert_eq!(feed["kind"], "feed");
+}

@@ -2,6 +2,7 @@
 //! text and metadata. The content type is sniffed from the bytes when the header is missing or
 //! wrong: a `%PDF-` body is a PDF whatever the server says.
 
+pub mod feed;
 pub mod html;
 pub mod pdf;
 pub mod sites;
@@ -20,6 +21,8 @@ pub enum Format {
     Pdf,
     Text,
     Json,
+    /// RSS or Atom.
+    Feed,
 }
 
 /// What the indexer sees of one resource.
@@ -68,7 +71,10 @@ pub fn sniff(body: &[u8], content_type: Option<&str>, url: &str) -> Result<Forma
     let looks_html = lead.starts_with(b"<!doctype html")
         || lead.starts_with(b"<html")
         || lead.starts_with(b"<head");
+    let feed = feed::looks_like_feed(&String::from_utf8_lossy(&head[..head.len().min(512)]));
     match mime.as_str() {
+        "application/atom+xml" | "application/rss+xml" => Ok(Format::Feed),
+        "application/xml" | "text/xml" | "" if feed => Ok(Format::Feed),
         "text/html" | "application/xhtml+xml" => Ok(Format::Html),
         "application/pdf" | "application/x-pdf" => Ok(Format::Pdf),
         m if m.ends_with("json") => Ok(Format::Json),
@@ -150,6 +156,12 @@ pub fn extract(
                 text: text::tidy(&decoded),
                 ..Default::default()
             }
+        }
+        Format::Feed => {
+            let decoded = text::decode(body, charset, false);
+            feed::extract(&decoded).map_err(|e| {
+                ExtractError::Unsupported(format!("a feed that is not well-formed XML ({e})"))
+            })?
         }
         Format::Json => {
             let decoded = text::decode(body, charset, false);

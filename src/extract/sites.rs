@@ -280,6 +280,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn posts_from_oembed_and_mastodon_and_any_json() {
+        let tweet = r#"{"url":"https://twitter.com/vboykis/status/1","author_name":"Vicki Boykis","html":"<blockquote class=\"twitter-tweet\"><p lang=\"en\" dir=\"ltr\">An anti-hype reading list on LLMs</p>&mdash; Vicki Boykis (@vboykis) <a href=\"https://twitter.com/vboykis/status/1\">August 15, 2023</a></blockquote>","provider_name":"Twitter"}"#;
+        let d = from_json(tweet).unwrap();
+        assert_eq!(d.text, "An anti-hype reading list on LLMs");
+        assert_eq!(d.author.as_deref(), Some("Vicki Boykis"));
+        assert_eq!(d.published.as_deref(), Some("August 15, 2023"));
+        assert!(d.title.unwrap().starts_with("Vicki Boykis: An anti-hype"));
+        let toot = r#"{"id":"1","created_at":"2023-08-15T12:00:00Z","content":"<p>Collecting suggestions</p><p>for a list</p>","account":{"display_name":"Vicki","acct":"vicki"}}"#;
+        let d = from_json(toot).unwrap();
+        assert_eq!(d.text, "Collecting suggestions\n\nfor a list");
+        assert_eq!(d.author.as_deref(), Some("Vicki"));
+        let any = r#"{"name":"tokenizer","config":{"vocab_size":50257,"merges":["a b","c d"]},"models":[{"id":"gpt2"}]}"#;
+        let d = from_json(any).unwrap();
+        assert_eq!(d.title.as_deref(), Some("tokenizer"));
+        assert_eq!(
+            d.text,
+            "name: tokenizer\nconfig › vocab_size: 50257\nconfig › merges: a b, c d\nmodels › 1 › id: gpt2"
+        );
+    }
+
+    #[test]
     fn gist_api_answer() {
         let j = r##"{"description":"Notes on ChatGPT","owner":{"login":"vk"},"files":{"a.md":{"content":"# A\nalpha"},"b.py":{"content":"print(1)"}}}"##;
         let e = from_json(j).unwrap();

@@ -17,6 +17,7 @@ use crate::list::{self, Entry};
 use crate::resolve;
 use crate::store::{self, Manifest, ManifestEntry, Store};
 
+mod arxiv;
 mod refresh;
 mod sync;
 
@@ -211,6 +212,8 @@ async fn fetch_all(
             .expect("static template"),
     );
     let checked = store.load_checked();
+    // arXiv's metadata for all papers first, in one request per 100 (see arxiv.rs).
+    let prefetched = Arc::new(arxiv::prefetch(fetcher, arxiv::EXPORT_API, entries).await);
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let settings_shared = Arc::new(settings.clone());
     let mut results: Vec<(usize, Change)> = futures::stream::iter(entries.iter().enumerate())
@@ -221,11 +224,20 @@ async fn fetch_all(
             let entry = entry.clone();
             let bar = bar.clone();
             let failures = failures.clone();
+            let prefetched = prefetched.clone();
             let last = checked.get(&entry.id).cloned();
             // A task per link, so record I/O and response handling run on every worker thread
             // instead of the one thread that drives the stream.
             let task = tokio::spawn(async move {
-                let change = refresh(&entry, &store, &fetcher, &settings, last.as_ref()).await;
+                let change = refresh(
+                    &entry,
+                    &store,
+                    &fetcher,
+                    &settings,
+                    last.as_ref(),
+                    &prefetched,
+                )
+                .await;
                 if matches!(change, Change::Failed(..)) {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }

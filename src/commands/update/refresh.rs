@@ -9,6 +9,7 @@ use crate::resolve::{self, Role};
 use crate::store::ManifestEntry as Entry;
 use crate::store::{self, DocRecord, SourceRecord, State, Store};
 
+use super::arxiv::Prefetched;
 use super::{Change, UpdateSettings};
 use crate::commands::target::last_checked;
 
@@ -30,6 +31,7 @@ pub(super) async fn refresh(
     fetcher: &Fetcher,
     settings: &UpdateSettings,
     checked: Option<&String>,
+    prefetched: &Prefetched,
 ) -> Change {
     let id = entry.id.clone();
     let prev = store.load_record(&id).ok().flatten();
@@ -42,7 +44,7 @@ pub(super) async fn refresh(
         return Change::Skipped;
     }
 
-    let result = fetch_and_build(entry, &id, prev_ok, store, fetcher, settings).await;
+    let result = fetch_and_build(entry, &id, prev_ok, store, fetcher, settings, prefetched).await;
     let mut rec = prev.clone().unwrap_or_else(|| DocRecord {
         id: id.clone(),
         url: entry.url.clone(),
@@ -108,6 +110,7 @@ async fn fetch_and_build(
     store: &Store,
     fetcher: &Fetcher,
     settings: &UpdateSettings,
+    prefetched: &Prefetched,
 ) -> Result<Built, Failure> {
     let plan = resolve::plan(&entry.url);
     let prev_source = |url: &str| prev.and_then(|p| p.sources.iter().find(|s| s.url == url));
@@ -125,7 +128,11 @@ async fn fetch_and_build(
         };
         let mut urls = vec![src.url.clone()];
         urls.extend(src.alternates.iter().cloned());
-        let outcome = match fetcher.get_first(&urls, &validators).await {
+        let answer = match prefetched.get(&src.url) {
+            Some(f) => Ok(Outcome::Fetched(f.clone())),
+            None => fetcher.get_first(&urls, &validators).await,
+        };
+        let outcome = match answer {
             Ok(o) => o,
             // Metadata is a bonus: the document can stand on its main text alone.
             Err(_) if src.role == Role::Meta && plan.sources.len() > 1 => continue,
@@ -264,6 +271,7 @@ fn extension_for(content_type: Option<&str>, body: &[u8]) -> &'static str {
         Ok(crate::extract::Format::Pdf) => "pdf",
         Ok(crate::extract::Format::Html) => "html",
         Ok(crate::extract::Format::Json) => "json",
+        Ok(crate::extract::Format::Feed) => "xml",
         Ok(crate::extract::Format::Text) => "txt",
         Err(_) => "bin",
     }
