@@ -681,3 +681,51 @@ fn posts_json_and_feeds_are_read_as_text() {
     assert_eq!(feed["title"], "Bird notes");
     assert_eq!(feed["kind"], "feed");
 }
+
+/// Issue 10: two links that end at the same page after redirects are one document, found by
+/// either link's text; status still lists both, the second saying which it duplicates.
+#[test]
+fn links_that_redirect_to_one_page_are_one_document() {
+    let server = Server::start(|req| {
+        match req.path.as_str() {
+        "/old" => Reply::redirect("/new"),
+        "/new" => Reply::html("<html><head><title>Gannets</title></head><body><article><p>Gannets dive from thirty metres into the sea to catch fish, folding their wings.</p></article></body></html>").conditional(req),
+        _ => Reply::status(404),
+    }
+    });
+    let env = Env::new();
+    let list = env.write(
+        "list.md",
+        &format!(
+            "## Birds\n- [Seabird primer]({})\n## Again\n- [Diving guide]({})\n",
+            server.url("/old"),
+            server.url("/new")
+        ),
+    );
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let hits = env.run(&["search", "--json", "gannets"]).json_lines();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["section"], "Birds");
+    for q in ["primer", "guide"] {
+        let found = env.run(&["search", "--json", q]).json_lines();
+        assert_eq!(found.len(), 1, "{q}");
+        assert_eq!(found[0]["id"], hits[0]["id"]);
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
+    let docs = v["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(
+        docs[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("the same page as"),
+        "{}",
+        docs[1]
+    );
+    // Stable: a second update changes nothing and re-indexes nothing.
+    let again = env.run(&["update"]);
+    again.expect_code(0);
+    assert!(again.stdout().contains("; 0 indexed"), "{}", again.stdout());
+}

@@ -23,6 +23,42 @@ fn index_key(rec: &DocRecord, text_hash: &str) -> String {
     store::sha256_hex(fields.join("\u{0}").as_bytes())
 }
 
+/// How a record that duplicates another page's says so (and how its note is recognised).
+const SAME_PAGE: &str = "the same page as";
+
+/// Records whose first source ended at the same URL (canonically) as an earlier record's:
+/// id → the first record's id; and, for each first record with duplicates, every link text.
+fn same_pages(
+    records: &[Option<DocRecord>],
+) -> (HashMap<String, String>, HashMap<String, Vec<String>>) {
+    let mut first: HashMap<String, &DocRecord> = HashMap::new();
+    let mut primary_of = HashMap::new();
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    for rec in records.iter().flatten() {
+        let Some(src) = rec.sources.first().filter(|_| rec.state == State::Ok) else {
+            continue;
+        };
+        let key = crate::list::canonical::key_of(&src.final_url);
+        match first.get(&key) {
+            Some(p) => {
+                primary_of.insert(rec.id.clone(), p.id.clone());
+                let all = texts
+                    .entry(p.id.clone())
+                    .or_insert_with(|| vec![p.link_text.clone()]);
+                for t in rec.link_text.split(" / ") {
+                    if !t.is_empty() && !all.iter().any(|a| a == t) {
+                        all.push(t.to_string());
+                    }
+                }
+            }
+            None => {
+                first.insert(key, rec);
+            }
+        }
+    }
+    (primary_of, texts)
+}
+
 /// Brings the index in line with the stored text: upserts documents whose text differs from
 /// what is indexed (new, changed, or left unindexed by a crash), removes links no longer listed.
 /// One writer, one commit.
@@ -43,7 +79,32 @@ pub(super) fn sync_index(
     } else {
         lib.indexed_hashes()?
     };
-    let listed: HashSet<&str> = manifest.entries.iter().map(|e| e.id.as_str()).collect();
+    // One document per page: links whose first source ended at the same URL after redirects
+    // are indexed once, under the first of them, with every link text they were listed with.
+    let mut records = vec![];
+    for entry in &manifest.entries {
+        records.push(store.load_record(&entry.id)?);
+    }
+    let (primary_of, merged_texts) = same_pages(&records);
+    for rec in records.iter_mut().flatten() {
+        let note = primary_of
+            .get(&rec.id)
+            .map(|p| format!("{SAME_PAGE} {p} (after redirects): indexed once, under {p}"));
+        let had = rec
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with(SAME_PAGE));
+        if (note.is_some() || had) && rec.note != note {
+            rec.note = note;
+            store.save_record(rec, None)?;
+        }
+    }
+    let listed: HashSet<&str> = manifest
+        .entries
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|id| !primary_of.contains_key(*id))
+        .collect();
     let mut writer = None;
     if rebuild || rebuilt {
         let mut w = lib.writer_with_threads(threads)?;
@@ -52,10 +113,17 @@ pub(super) fn sync_index(
     }
     let mut upserts = 0;
     let mut removed = 0;
-    for entry in &manifest.entries {
-        let Some(rec) = store.load_record(&entry.id)? else {
+    for (entry, rec) in manifest.entries.iter().zip(&records) {
+        let Some(rec) = rec else {
             continue;
         };
+        if primary_of.contains_key(&entry.id) {
+            continue;
+        }
+        let mut rec = rec.clone();
+        if let Some(texts) = merged_texts.get(&entry.id) {
+            rec.link_text = texts.join(" / ");
+        }
         let (Some(text_hash), Some(file), State::Ok) =
             (&rec.text_sha256, &rec.text_file, rec.state)
         else {
