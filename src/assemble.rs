@@ -32,12 +32,14 @@ pub struct Assembled {
 pub fn extract_part(
     site: Site,
     role: Role,
-    body: &[u8],
+    body: Vec<u8>,
     content_type: Option<&str>,
     url: &str,
     pdf_timeout: Duration,
 ) -> Result<Part, ExtractError> {
-    let (format, extracted) = extract::extract(body, content_type, url, pdf_timeout)?;
+    let shared = std::sync::Arc::new(body);
+    let (format, extracted) = extract::extract_shared(&shared, content_type, url, pdf_timeout)?;
+    let body: &[u8] = &shared;
     let extracted = match (site, role, format) {
         (Site::Arxiv, Role::Meta, Format::Html) => sites::arxiv_abs(&extract::text::decode(
             body,

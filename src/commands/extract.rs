@@ -28,7 +28,7 @@ pub fn command(cfg: &Config, args: &ExtractArgs) -> Result<Exit> {
         let part = assemble::extract_part(
             Site::Generic,
             Role::Main,
-            &bytes,
+            bytes,
             ct.as_deref(),
             target,
             DEFAULT_PDF_TIMEOUT,
@@ -101,7 +101,7 @@ fn from_url(url: &str) -> Result<assemble::Assembled> {
                 match assemble::extract_part(
                     plan.site,
                     src.role,
-                    &f.body,
+                    f.body,
                     f.content_type.as_deref(),
                     &f.final_url,
                     DEFAULT_PDF_TIMEOUT,

@@ -122,11 +122,28 @@ pub fn extract(
     url: &str,
     pdf_timeout: Duration,
 ) -> Result<(Format, Extracted), ExtractError> {
+    extract_shared(
+        &std::sync::Arc::new(body.to_vec()),
+        content_type,
+        url,
+        pdf_timeout,
+    )
+}
+
+/// [`extract`] of a body shared with the caller: a PDF goes to its worker thread without a
+/// copy.
+pub fn extract_shared(
+    shared: &std::sync::Arc<Vec<u8>>,
+    content_type: Option<&str>,
+    url: &str,
+    pdf_timeout: Duration,
+) -> Result<(Format, Extracted), ExtractError> {
+    let body: &[u8] = shared;
     let format = sniff(body, content_type, url)?;
     let charset = content_type.and_then(text::charset_param);
     let extracted = match format {
         Format::Pdf => {
-            let doc = pdf::extract(body.to_vec(), pdf_timeout)?;
+            let doc = pdf::extract(shared.clone(), pdf_timeout)?;
             let thin = doc.text.trim().is_empty();
             Extracted {
                 title: doc.title,

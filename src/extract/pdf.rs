@@ -49,7 +49,12 @@ fn install_quiet_hook() {
 }
 
 /// Extracts a PDF's text on a worker thread, bounded by `timeout`.
-pub fn extract(bytes: Vec<u8>, timeout: Duration) -> Result<PdfDoc, PdfError> {
+/// The bytes are shared with the worker thread, not copied: a PDF can be tens of megabytes.
+pub fn extract(
+    bytes: impl Into<std::sync::Arc<Vec<u8>>>,
+    timeout: Duration,
+) -> Result<PdfDoc, PdfError> {
+    let bytes: std::sync::Arc<Vec<u8>> = bytes.into();
     install_quiet_hook();
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()

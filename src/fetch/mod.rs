@@ -26,6 +26,12 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// Requests in flight at once across all hosts.
 pub const DEFAULT_GLOBAL_LIMIT: usize = 64;
 
+/// Bytes of downloaded bodies held at once, from the first byte until the body is dropped
+/// (after extraction): 64 requests of 64 MiB could otherwise hold 4 GiB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
+/// The budget is counted in units of this many bytes (Tokio semaphores count u32 permits).
+const BUDGET_UNIT: u64 = 64 * 1024;
+
 /// Slowest acceptable transfer, in bytes per second, once `DEFAULT_RATE_GRACE` has passed.
 pub const DEFAULT_MIN_RATE: u64 = 1024;
 pub const DEFAULT_RATE_GRACE: Duration = Duration::from_secs(10);
@@ -51,6 +57,8 @@ pub struct FetchOptions {
     pub rate_grace: Duration,
     /// Requests in flight at once across all hosts.
     pub global_limit: usize,
+    /// Bytes of bodies held at once (see [`DEFAULT_MEMORY_BUDGET`]).
+    pub memory_budget: u64,
     pub per_host: HostRule,
     pub host_rules: Vec<(String, HostRule)>,
     /// Sent as a bearer token to api.github.com (raises its 60 requests/hour limit).
@@ -68,6 +76,7 @@ impl Default for FetchOptions {
             min_rate: DEFAULT_MIN_RATE,
             rate_grace: DEFAULT_RATE_GRACE,
             global_limit: DEFAULT_GLOBAL_LIMIT,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             per_host: HostRule::default(),
             host_rules: politeness::builtin_rules(),
             github_token: None,
@@ -92,6 +101,8 @@ pub struct Fetched {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub body: Vec<u8>,
+    /// The body's share of the memory budget, given back when the last clone is dropped.
+    pub hold: Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 /// What one GET came to.
@@ -188,6 +199,9 @@ pub struct Fetcher {
     gate: HostGate,
     /// Taken after the host's permit, so links waiting for a busy host hold no global slot.
     global: tokio::sync::Semaphore,
+    /// Units of body memory (see `DEFAULT_MEMORY_BUDGET`).
+    memory: std::sync::Arc<tokio::sync::Semaphore>,
+    memory_units: u32,
     /// Hosts whose name did not resolve in this run: their other links fail at once instead
     /// of queueing behind the host's politeness rules (an offline update ends in seconds).
     unresolvable: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -223,10 +237,14 @@ impl Fetcher {
             })?;
         let gate = HostGate::new(opts.per_host, opts.host_rules.clone());
         let global = tokio::sync::Semaphore::new(opts.global_limit.max(1));
+        let memory_units =
+            (opts.memory_budget / BUDGET_UNIT).clamp(1, u64::from(u32::MAX >> 4)) as u32;
         Ok(Fetcher {
             client,
             gate,
             global,
+            memory: std::sync::Arc::new(tokio::sync::Semaphore::new(memory_units as usize)),
+            memory_units,
             unresolvable: Default::default(),
             opts,
         })
@@ -384,7 +402,25 @@ impl Fetcher {
                 None,
             ));
         }
-        let mut body = Vec::new();
+        // A body whose size is announced reserves it before the first byte, all at once (so
+        // no download holds part of the budget while it waits for the rest); one bigger than
+        // the whole budget waits until it has the budget to itself. Bodies of unknown size
+        // (compressed, chunked) take what is free as they grow.
+        let announced = resp.content_length().filter(|_| !is_encoded(&headers));
+        let mut hold = match announced {
+            Some(n) => {
+                let units = (n.div_ceil(BUDGET_UNIT) as u32).clamp(1, self.memory_units);
+                Some(
+                    self.memory
+                        .clone()
+                        .acquire_many_owned(units)
+                        .await
+                        .expect("semaphore never closed"),
+                )
+            }
+            None => None,
+        };
+        let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
         let started = std::time::Instant::now();
         loop {
             let elapsed = started.elapsed();
@@ -417,6 +453,21 @@ impl Fetcher {
                         ));
                     }
                     body.extend_from_slice(&chunk);
+                    if announced.is_none() {
+                        let held = hold.as_ref().map_or(0, |h| h.num_permits() as u64);
+                        let want = (body.len() as u64).div_ceil(BUDGET_UNIT);
+                        if want > held
+                            && let Ok(more) = self
+                                .memory
+                                .clone()
+                                .try_acquire_many_owned((want - held) as u32)
+                        {
+                            match &mut hold {
+                                Some(h) => h.merge(more),
+                                None => hold = Some(more),
+                            }
+                        }
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => return Err((self.classify(url, e), None)),
@@ -429,6 +480,7 @@ impl Fetcher {
             etag: header_str(&headers, header::ETAG),
             last_modified: header_str(&headers, header::LAST_MODIFIED),
             body,
+            hold: hold.map(std::sync::Arc::new),
         }))
     }
 
@@ -519,4 +571,64 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::Arc;
+
+    /// Answers every request with `size` bytes and an announced length.
+    fn serve(size: usize) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = stream.write_all(&vec![b'x'; size]);
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Issue 14: bodies held at once are bounded in bytes: a download waits while earlier
+    /// bodies fill the budget, and goes on when one is dropped.
+    #[tokio::test]
+    async fn bodies_wait_for_the_memory_budget() {
+        let base = serve(700 * 1024);
+        let fetcher = Arc::new(
+            Fetcher::new(FetchOptions {
+                memory_budget: 1024 * 1024,
+                ..FetchOptions::default()
+            })
+            .unwrap(),
+        );
+        let first = fetcher
+            .get(&format!("{base}/a"), &Validators::default())
+            .await
+            .unwrap();
+        let f = fetcher.clone();
+        let url = format!("{base}/b");
+        let mut second =
+            tokio::spawn(async move { f.get(&url, &Validators::default()).await.map(drop) });
+        let waited = tokio::time::timeout(Duration::from_millis(400), &mut second).await;
+        assert!(
+            waited.is_err(),
+            "the second body did not wait for the first"
+        );
+        drop(first);
+        let done = tokio::time::timeout(Duration::from_secs(10), second).await;
+        assert!(matches!(done, Ok(Ok(Ok(())))), "{done:?}");
+    }
 }

@@ -80,6 +80,7 @@ pub async fn prefetch(fetcher: &Fetcher, api: &str, entries: &[ManifestEntry]) -
                     etag: None,
                     last_modified: None,
                     body: body.into_bytes(),
+                    hold: None,
                 },
             );
         }

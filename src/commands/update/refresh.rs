@@ -116,6 +116,8 @@ async fn fetch_and_build(
     let prev_source = |url: &str| prev.and_then(|p| p.sources.iter().find(|s| s.url == url));
     let mut sources: Vec<SourceRecord> = vec![];
     let mut bodies: Vec<(Role, Vec<u8>)> = vec![];
+    // The bodies' share of the fetcher's memory budget, held until extraction is done.
+    let mut holds = vec![];
     let mut all_same = prev.is_some();
     for (i, src) in plan.sources.iter().enumerate() {
         let old = prev_source(&src.url);
@@ -182,6 +184,7 @@ async fn fetch_and_build(
                     bytes: f.body.len() as u64,
                     raw_file,
                 });
+                holds.push(f.hold);
                 bodies.push((src.role, f.body));
             }
         }
@@ -201,13 +204,14 @@ async fn fetch_and_build(
     let parts = tokio::task::spawn_blocking(move || {
         jobs.into_iter()
             .map(|(role, body, ct, url)| {
-                assemble::extract_part(site, role, &body, ct.as_deref(), &url, pdf_timeout)
+                assemble::extract_part(site, role, body, ct.as_deref(), &url, pdf_timeout)
                     .map_err(|e| format!("{url}: {e}"))
             })
             .collect::<Vec<Result<Part, String>>>()
     })
     .await
     .map_err(|e| (format!("extraction failed: {e}"), None))?;
+    drop(holds);
     let mut good = vec![];
     let mut first_err = None;
     for (p, s) in parts.into_iter().zip(&sources) {
