@@ -68,6 +68,9 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `rl-search man | man -l -`
     Man,
+    /// Internal: extract one PDF from stdin (a worker process of `update`)
+    #[command(name = "__pdf-worker", hide = true)]
+    PdfWorker,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +161,10 @@ pub struct UpdateArgs {
     /// Retries of a download after a timeout, a reset, 408, 429 or 5xx (with backoff)
     #[arg(long, value_name = "N", default_value_t = crate::fetch::retry::DEFAULT_ATTEMPTS - 1)]
     pub retries: u32,
+
+    /// Give up on a PDF's text after this long (its extraction process is stopped)
+    #[arg(long, value_name = "DURATION", default_value_t = crate::extract::pdf::DEFAULT_PDF_TIMEOUT.into())]
+    pub pdf_timeout: humantime::Duration,
 
     /// Largest document to download, in bytes (after decompression)
     #[arg(long, value_name = "BYTES", default_value_t = crate::fetch::DEFAULT_MAX_BYTES)]

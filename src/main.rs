@@ -9,6 +9,10 @@ use rl_search::commands::{self, Exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // PDFs are extracted in child processes of this binary, which a timeout can stop.
+    if let Ok(exe) = std::env::current_exe() {
+        rl_search::extract::pdf::use_worker_process(exe);
+    }
     match commands::run(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) => {

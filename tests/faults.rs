@@ -117,6 +117,51 @@ fn a_dripping_server_is_bounded() {
     assert!(secs < 8.0, "took {secs:.1}s");
 }
 
+/// Issue 14: a PDF extraction that runs out of time is stopped, not left running: it runs in
+/// a worker process, which is killed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pdf_past_its_time_limit_is_stopped() {
+    let lines: Vec<String> = (0..3000)
+        .map(|i| format!("Line {i} of a long paper about astrolabes and sextants."))
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let pdf = make_pdf(Some("Long Paper"), &lines);
+    let server = Server::start(move |_| Reply::new(200, "application/pdf", pdf.clone()));
+    let env = Env::new();
+    let marker = format!("rl-search-test-{}", std::process::id());
+    let list = env.write("list.md", &format!("- [x]({})\n", server.url("/long.pdf")));
+    let out = env
+        .command(
+            env.dir.path(),
+            &[
+                "update",
+                "--list",
+                list.to_str().unwrap(),
+                "--pdf-timeout",
+                "1ms",
+            ],
+        )
+        .env("RL_SEARCH_TEST_MARKER", &marker)
+        .output()
+        .unwrap();
+    let run = common::Run(out);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("took longer than"),
+        "{}",
+        run.stdout()
+    );
+    // No worker of this run is left behind (workers inherit the marker).
+    let leftover = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("environ")).ok())
+        .filter(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        .count();
+    assert_eq!(leftover, 0, "worker processes still running");
+}
+
 #[test]
 fn redirect_loops_are_detected() {
     let server = Server::start(|req| match req.path.as_str() {

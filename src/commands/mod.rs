@@ -97,6 +97,10 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             std::io::Write::write_all(&mut std::io::stdout(), &script)?;
             Ok(Exit::Success)
         }
+        Some(Command::PdfWorker) => {
+            crate::extract::pdf::worker_main()?;
+            Ok(Exit::Success)
+        }
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;

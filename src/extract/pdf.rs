@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-/// A PDF that takes longer than this is given up on (its thread is left to finish alone).
+/// A PDF that takes longer than this is given up on: its worker process is killed (a worker
+/// thread, in programs that use the library without the binary, is left to finish alone).
 pub const DEFAULT_PDF_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Error)]
@@ -23,7 +24,7 @@ pub enum PdfError {
 }
 
 /// The text and the metadata title of a PDF.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PdfDoc {
     pub title: Option<String>,
     pub author: Option<String>,
@@ -48,6 +49,94 @@ fn install_quiet_hook() {
     });
 }
 
+/// The binary to run as `EXE __pdf-worker` for each PDF, once the program has said so.
+static WORKER: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Extract PDFs in child processes of `exe` (`exe __pdf-worker`) from now on: a timed-out or
+/// crashed extraction is then killed, not left running. The binary calls this at start.
+pub fn use_worker_process(exe: std::path::PathBuf) {
+    let _ = WORKER.set(exe);
+}
+
+/// What a worker process writes back.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum WorkerAnswer {
+    Done(PdfDoc),
+    Unreadable(String),
+    Panicked(String),
+}
+
+/// The worker's side: a PDF on stdin, a [`WorkerAnswer`] as JSON on stdout.
+pub fn worker_main() -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut bytes = vec![];
+    std::io::stdin().read_to_end(&mut bytes)?;
+    install_quiet_hook();
+    QUIET_PANICS.with(|q| q.set(true));
+    let answer = match panic::catch_unwind(|| extract_contained(&bytes)) {
+        Ok(Ok(doc)) => WorkerAnswer::Done(doc),
+        Ok(Err(PdfError::Panicked(m))) => WorkerAnswer::Panicked(m),
+        Ok(Err(PdfError::Unreadable(m))) => WorkerAnswer::Unreadable(m),
+        Ok(Err(e)) => WorkerAnswer::Unreadable(e.to_string()),
+        Err(p) => WorkerAnswer::Panicked(panic_message(&p)),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &answer).map_err(std::io::Error::other)?;
+    out.flush()
+}
+
+/// Runs one extraction in a worker process; kills it when `timeout` passes.
+fn extract_in_process(
+    exe: &std::path::Path,
+    bytes: std::sync::Arc<Vec<u8>>,
+    timeout: Duration,
+) -> Result<PdfDoc, PdfError> {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(exe)
+        .arg("__pdf-worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| PdfError::Unreadable(format!("cannot start a PDF worker: {e}")))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    // Both pipes on their own threads: a big PDF fills one while the other waits.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let reader = std::thread::spawn(move || {
+        let mut out = vec![];
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(PdfError::TimedOut(timeout));
+            }
+        }
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    match serde_json::from_slice::<WorkerAnswer>(&out) {
+        Ok(WorkerAnswer::Done(doc)) => Ok(doc),
+        Ok(WorkerAnswer::Unreadable(m)) => Err(PdfError::Unreadable(m)),
+        Ok(WorkerAnswer::Panicked(m)) => Err(PdfError::Panicked(m)),
+        Err(_) => Err(PdfError::Panicked(format!(
+            "the worker process ended with {status}"
+        ))),
+    }
+}
+
 /// Extracts a PDF's text on a worker thread, bounded by `timeout`.
 /// The bytes are shared with the worker thread, not copied: a PDF can be tens of megabytes.
 pub fn extract(
@@ -55,6 +144,9 @@ pub fn extract(
     timeout: Duration,
 ) -> Result<PdfDoc, PdfError> {
     let bytes: std::sync::Arc<Vec<u8>> = bytes.into();
+    if let Some(exe) = WORKER.get() {
+        return extract_in_process(exe, bytes, timeout);
+    }
     install_quiet_hook();
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()

@@ -318,7 +318,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         concurrency: args.concurrency.max(1),
         fetch,
         reindex: args.reindex,
-        pdf_timeout: DEFAULT_PDF_TIMEOUT,
+        pdf_timeout: args.pdf_timeout.into(),
         index_threads: args.index_threads,
     })
 }
