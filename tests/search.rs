@@ -360,3 +360,44 @@ fn the_hit_list_reads_as_expected() {
         &out,
     );
 }
+
+/// The status table and the read header as a person sees them, compared whole (issue 14).
+#[test]
+fn the_status_table_and_the_read_header_read_as_expected() {
+    let (env, server) = corpus_env();
+    let hits = env.run(&["search", "--json", "gzip"]).json_lines();
+    let id = hits[0]["id"].as_str().unwrap().to_string();
+    let normal = |s: String| {
+        s.replace(&server.url(""), "http://SERVER")
+            .replace(&id, "ID")
+    };
+    let read = normal(env.run(&["read", &id]).stdout());
+    // The fetch time is the one thing that differs from run to run.
+    let header: Vec<String> = read
+        .lines()
+        .take(3)
+        .map(|l| match l.find(" · fetched ") {
+            Some(i) => format!("{} · fetched DATE", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect();
+    common::assert_same_lines(
+        "\
+The case for gzip classifiers
+http://SERVER/gzip
+id ID · page · section: Algos · by Sebastian Ruder · fetched DATE",
+        &header.join("\n"),
+    );
+    let status = normal(env.run(&["status"]).stdout());
+    let gzip: Vec<&str> = status
+        .lines()
+        .skip_while(|l| !l.starts_with("ID "))
+        .take(2)
+        .collect();
+    common::assert_same_lines(
+        "\
+ID ok      page   The case for gzip classifiers
+                  http://SERVER/gzip",
+        &gzip.join("\n"),
+    );
+}
