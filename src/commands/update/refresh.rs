@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::assemble::{self, Part};
+use crate::assemble;
 use crate::fetch::{Fetcher, Outcome, Validators};
 use crate::resolve::{self, Role};
 use crate::store::ManifestEntry as Entry;
@@ -78,9 +78,11 @@ pub(super) async fn refresh(
             rec = *new_rec;
             change
         }
-        Err((reason, status)) => {
+        Err(failure) => {
+            // The report and the record keep the line a person reads.
+            let reason = crate::errors::chain(&failure);
             rec.last_error = Some(reason.clone());
-            if let Some(s) = status {
+            if let Some(s) = failure.status() {
                 rec.http_status = Some(s);
             }
             if rec.state != State::Ok {
@@ -90,7 +92,7 @@ pub(super) async fn refresh(
         }
     };
     if let Err(e) = store.save_record(&rec, prev.as_ref()) {
-        return Change::Failed(e.to_string(), prev_ok.is_some());
+        return Change::Failed(crate::errors::chain(&e), prev_ok.is_some());
     }
     change
 }
@@ -101,7 +103,44 @@ enum Built {
     New(Box<DocRecord>),
 }
 
-type Failure = (String, Option<u16>);
+/// Why one link could not be brought up to date. Typed until the report, where it becomes
+/// the one line a person reads.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error("{url}: 304 Not Modified for a resource we never stored")]
+    UnexpectedNotModified { url: String },
+    #[error("{url}")]
+    Extract {
+        url: String,
+        status: u16,
+        source: crate::extract::ExtractError,
+    },
+    #[error("{url}: {reason}")]
+    Assemble {
+        url: String,
+        status: Option<u16>,
+        reason: String,
+    },
+    #[error("the extraction task stopped")]
+    Worker(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl Failure {
+    /// The HTTP status that goes with the failure, when there is one.
+    fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Fetch(e) => e.status(),
+            Failure::UnexpectedNotModified { .. } => Some(304),
+            Failure::Extract { status, .. } => Some(*status),
+            Failure::Assemble { status, .. } => *status,
+            Failure::Worker(_) | Failure::Store(_) => None,
+        }
+    }
+}
 
 async fn fetch_and_build(
     entry: &Entry,
@@ -138,18 +177,14 @@ async fn fetch_and_build(
             Ok(o) => o,
             // Metadata is a bonus: the document can stand on its main text alone.
             Err(_) if src.role == Role::Meta && plan.sources.len() > 1 => continue,
-            Err(e) => return Err((e.to_string(), e.status())),
+            Err(e) => return Err(e.into()),
         };
         match outcome {
             Outcome::NotModified => {
                 let Some(o) = old else {
-                    return Err((
-                        format!(
-                            "{}: 304 Not Modified for a resource we never stored",
-                            src.url
-                        ),
-                        Some(304),
-                    ));
+                    return Err(Failure::UnexpectedNotModified {
+                        url: src.url.clone(),
+                    });
                 };
                 // The first source decides: if it is unchanged the document is, and nothing
                 // is read, extracted or indexed.
@@ -158,9 +193,7 @@ async fn fetch_and_build(
                         prev.map(|p| p.sources.clone()).unwrap_or_default(),
                     ));
                 }
-                let body = store
-                    .read_raw(&o.raw_file)
-                    .map_err(|e| (crate::errors::chain(&e), None))?;
+                let body = store.read_raw(&o.raw_file)?;
                 sources.push(o.clone());
                 bodies.push((src.role, body));
             }
@@ -170,9 +203,7 @@ async fn fetch_and_build(
                     all_same = false;
                 }
                 let ext = extension_for(f.content_type.as_deref(), &f.body);
-                let raw_file = store
-                    .write_raw(id, &sha, ext, &f.body)
-                    .map_err(|e| (crate::errors::chain(&e), None))?;
+                let raw_file = store.write_raw(id, &sha, ext, &f.body)?;
                 sources.push(SourceRecord {
                     url: src.url.clone(),
                     final_url: f.final_url.clone(),
@@ -205,42 +236,47 @@ async fn fetch_and_build(
         jobs.into_iter()
             .map(|(role, body, ct, url)| {
                 assemble::extract_part(site, role, body, ct.as_deref(), &url, pdf_timeout)
-                    .map_err(|e| format!("{url}: {e}"))
+                    .map_err(|e| (url, e))
             })
-            .collect::<Vec<Result<Part, String>>>()
+            .collect::<Vec<_>>()
     })
-    .await
-    .map_err(|e| (format!("extraction failed: {e}"), None))?;
+    .await?;
     drop(holds);
     let mut good = vec![];
     let mut first_err = None;
     for (p, s) in parts.into_iter().zip(&sources) {
         match p {
             Ok(p) => good.push(p),
-            Err(e) => {
-                first_err.get_or_insert((e, Some(s.http_status)));
+            Err((url, source)) => {
+                first_err.get_or_insert(Failure::Extract {
+                    url,
+                    status: s.http_status,
+                    source,
+                });
             }
         }
     }
     if good.is_empty() {
-        return Err(
-            first_err.unwrap_or_else(|| (format!("{}: nothing to extract", entry.url), None))
-        );
+        return Err(first_err.unwrap_or_else(|| Failure::Assemble {
+            url: entry.url.clone(),
+            status: None,
+            reason: "nothing to extract".into(),
+        }));
     }
-    let mut doc = assemble::assemble(site, &entry.link_text, &entry.url, &good).map_err(|e| {
-        (
-            format!("{}: {e}", entry.url),
-            sources.first().map(|s| s.http_status),
-        )
-    })?;
-    if let Some((e, _)) = first_err {
+    let mut doc =
+        assemble::assemble(site, &entry.link_text, &entry.url, &good).map_err(|reason| {
+            Failure::Assemble {
+                url: entry.url.clone(),
+                status: sources.first().map(|s| s.http_status),
+                reason,
+            }
+        })?;
+    if let Some(e) = first_err {
         // An arXiv abstract without its PDF is still worth indexing; say what is missing.
-        doc.note = Some(format!("partly indexed: {e}"));
+        doc.note = Some(format!("partly indexed: {}", crate::errors::chain(&e)));
     }
     let text_sha = store::sha256_hex(doc.text.as_bytes());
-    let text_file = store
-        .write_text(id, &text_sha, &doc.text)
-        .map_err(|e| (crate::errors::chain(&e), None))?;
+    let text_file = store.write_text(id, &text_sha, &doc.text)?;
     let now = now_rfc3339();
     Ok(Built::New(Box::new(DocRecord {
         id: id.to_string(),
