@@ -1,0 +1,125 @@
+//! The kept blocks as text: blocks become paragraphs, list items get a dash, `pre` keeps its
+//! layout, table cells are separated by tabs; junk and link-heavy blocks are left out.
+
+use std::collections::HashMap;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{Html, Node};
+
+use super::score::{Stats, is_block, is_junk, link_farm};
+
+/// Renders elements to text: blocks become paragraphs, list items get a dash, `pre` keeps its
+/// layout, table cells are separated by tabs; junk and link-heavy blocks are left out.
+pub(super) fn render(
+    dom: &Html,
+    roots: &[NodeId],
+    stats: &HashMap<NodeId, Stats>,
+    filter_names: bool,
+) -> String {
+    let mut out = String::new();
+    for &root in roots {
+        let Some(root) = dom.tree.get(root) else {
+            continue;
+        };
+        let mut skip_depth = 0usize;
+        let mut pre_depth = 0usize;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) => match node.value() {
+                    Node::Element(el) => {
+                        if skip_depth > 0
+                            || is_junk(el, filter_names)
+                            || link_farm(node.id(), el, stats)
+                        {
+                            skip_depth += 1;
+                            continue;
+                        }
+                        let tag = el.name();
+                        match tag {
+                            "br" => out.push('\n'),
+                            "pre" => {
+                                pre_depth += 1;
+                                out.push_str("\n\n");
+                            }
+                            "li" => out.push_str("\n- "),
+                            "td" | "th" => out.push('\t'),
+                            "img" => {}
+                            t if is_block(t) => out.push_str("\n\n"),
+                            _ => {}
+                        }
+                    }
+                    Node::Text(t) if skip_depth == 0 => {
+                        if looks_like_markup(t) {
+                            continue;
+                        }
+                        if pre_depth > 0 {
+                            out.push_str(t);
+                        } else {
+                            push_collapsed(&mut out, t);
+                        }
+                    }
+                    _ => {}
+                },
+                Edge::Close(node) => {
+                    let Some(el) = node.value().as_element() else {
+                        continue;
+                    };
+                    if skip_depth > 0 {
+                        skip_depth -= 1;
+                        continue;
+                    }
+                    match el.name() {
+                        "pre" => {
+                            pre_depth = pre_depth.saturating_sub(1);
+                            out.push_str("\n\n");
+                        }
+                        "tr" => out.push('\n'),
+                        t if is_block(t) => out.push_str("\n\n"),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out.push_str("\n\n");
+    }
+    crate::extract::text::tidy(&out)
+        .lines()
+        .map(|l| l.trim_start_matches(['\t', ' ']).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Markup that reached the DOM as text (the content of `<noscript>` and friends): a tracking
+/// pixel is not prose.
+pub(super) fn looks_like_markup(t: &str) -> bool {
+    let t = t.trim();
+    t.starts_with('<') && t.ends_with('>')
+}
+
+/// Appends text with whitespace runs collapsed, keeping one space at boundaries.
+pub(super) fn push_collapsed(out: &mut String, t: &str) {
+    let starts_ws = t.starts_with(char::is_whitespace);
+    let ends_ws = t.ends_with(char::is_whitespace);
+    let mut words = t.split_whitespace().peekable();
+    if words.peek().is_none() {
+        if !t.is_empty() && !out.ends_with([' ', '\n']) && !out.is_empty() {
+            out.push(' ');
+        }
+        return;
+    }
+    if starts_ws && !out.ends_with([' ', '\n']) && !out.is_empty() {
+        out.push(' ');
+    }
+    let mut first = true;
+    for w in words {
+        if !first {
+            out.push(' ');
+        }
+        out.push_str(w);
+        first = false;
+    }
+    if ends_ws {
+        out.push(' ');
+    }
+}
