@@ -15,44 +15,6 @@ use std::time::Instant;
 
 use common::{Env, Reply};
 
-fn big_pdf(title: &str, mb: usize) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{Document, Object, Stream, dictionary};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-    });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
-    let ops = vec![
-        Operation::new("BT", vec![]),
-        Operation::new("Tf", vec!["F1".into(), 12.into()]),
-        Operation::new("Td", vec![72.into(), 760.into()]),
-        Operation::new("Tj", vec![Object::string_literal(title)]),
-        Operation::new("ET", vec![]),
-    ];
-    let content = Content { operations: ops };
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-    // The bulk: an image-like stream nobody draws.
-    let pad: Vec<u8> = (0..mb * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
-    doc.add_object(Stream::new(dictionary! { "Type" => "XObject" }, pad));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
-            "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| {
@@ -66,7 +28,12 @@ fn main() {
     let bin = flag("--bin")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_rl-search")));
-    let body = Arc::new(big_pdf("A large paper about memory budgets", mb));
+    let title = "A large paper about memory budgets";
+    let body = Arc::new(common::make_pdf_padded(
+        Some(title),
+        &[title],
+        mb * 1024 * 1024,
+    ));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

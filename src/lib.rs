@@ -13,6 +13,7 @@ pub mod extract;
 pub mod fetch;
 pub mod index;
 pub mod list;
+pub mod markup;
 pub mod output;
 pub mod resolve;
 pub mod search;

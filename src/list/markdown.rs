@@ -95,8 +95,10 @@ fn bare_urls(
         let i = starts.partition_point(|(s, _)| *s <= pos).saturating_sub(1);
         starts[i].1 + (pos - starts[i].0)
     };
+    // Lower-cased once (ASCII, so offsets hold), not once per URL found.
+    let lower = joined.to_ascii_lowercase();
     let mut from = 0;
-    while let Some(rel) = find_scheme(&joined[from..]) {
+    while let Some(rel) = find_scheme(&lower[from..]) {
         let start = from + rel;
         let before = joined[..start].chars().next_back();
         let end = start
@@ -114,12 +116,13 @@ fn bare_urls(
     }
 }
 
-fn find_scheme(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    match (lower.find("http://"), lower.find("https://")) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+/// The first `http://` or `https://` in lower-cased text (one forward scan: looking for each
+/// scheme separately would rescan to the end for the one that is absent).
+fn find_scheme(lower: &str) -> Option<usize> {
+    lower.match_indices("http").map(|(i, _)| i).find(|&i| {
+        let rest = &lower[i + 4..];
+        rest.starts_with("://") || rest.starts_with("s://")
+    })
 }
 
 /// The end of an autolink as GitHub decides it.

@@ -5,23 +5,18 @@
 use quick_xml::events::{BytesStart, Event};
 use scraper::{ElementRef, Html, Selector};
 
-use super::{ParsedList, add_link, collapse_ws};
-
-/// The 1-based line where `needle` first appears in `text` (1 when it does not).
-fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map_or(1, |i| text[..i].matches('\n').count() + 1)
-}
+use super::{Lines, ParsedList, add_link, collapse_ws};
 
 /// A Netscape bookmark file: every `<A HREF>`, in its innermost folder (`<H3>`).
 pub fn bookmarks(text: &str) -> ParsedList {
     let dom = Html::parse_document(text);
     let links = Selector::parse("a[href]").expect("valid selector");
     let mut out = ParsedList::default();
+    let mut lines = Lines::new(text);
     for a in dom.select(&links) {
         let href = a.value().attr("href").unwrap_or_default();
         let title = collapse_ws(&a.text().collect::<String>());
-        add_link(&mut out, href, &title, &folder_of(a), line_of(text, href));
+        add_link(&mut out, href, &title, &folder_of(a), lines.find(href));
     }
     out
 }
@@ -59,6 +54,7 @@ fn folder_of(a: ElementRef) -> String {
 /// outline's title. Malformed XML is an error with the parser's reason.
 pub fn opml(text: &str) -> Result<ParsedList, String> {
     let mut reader = quick_xml::Reader::from_str(text);
+    let mut lines = Lines::new(text);
     let mut out = ParsedList::default();
     // Titles of the open outlines, innermost last.
     let mut path: Vec<String> = vec![];
@@ -72,7 +68,7 @@ pub fn opml(text: &str) -> Result<ParsedList, String> {
                 depth += 1;
                 seen_opml |= e.local_name().as_ref() == "opml";
                 if e.local_name().as_ref() == "outline" {
-                    add_outline(&mut out, &e, &path, text, pos);
+                    add_outline(&mut out, &e, &path, lines.at(pos));
                     path.push(
                         attr(&e, "title")
                             .or_else(|| attr(&e, "text"))
@@ -83,7 +79,7 @@ pub fn opml(text: &str) -> Result<ParsedList, String> {
             Event::Empty(e) => {
                 seen_opml |= e.local_name().as_ref() == "opml";
                 if e.local_name().as_ref() == "outline" {
-                    add_outline(&mut out, &e, &path, text, pos);
+                    add_outline(&mut out, &e, &path, lines.at(pos));
                 }
             }
             Event::End(e) => {
@@ -116,7 +112,7 @@ fn attr(e: &BytesStart, name: &str) -> Option<String> {
         })
 }
 
-fn add_outline(out: &mut ParsedList, e: &BytesStart, path: &[String], text: &str, pos: usize) {
+fn add_outline(out: &mut ParsedList, e: &BytesStart, path: &[String], line: usize) {
     // A link outline points at the page; a feed outline's page is its htmlUrl.
     let Some(url) = attr(e, "url").or_else(|| attr(e, "htmlUrl")) else {
         return;
@@ -125,7 +121,6 @@ fn add_outline(out: &mut ParsedList, e: &BytesStart, path: &[String], text: &str
         .or_else(|| attr(e, "text"))
         .unwrap_or_default();
     let section = path.last().cloned().unwrap_or_default();
-    let line = text[..pos.min(text.len())].matches('\n').count() + 1;
     add_link(out, &url, &collapse_ws(&title), &section, line);
 }
 
@@ -151,11 +146,7 @@ mod tests {
     <DT><A HREF="https://example.org/top">Top level</A>
 </DL><p>"#;
         let list = bookmarks(html);
-        let got: Vec<_> = list
-            .entries
-            .iter()
-            .map(|e| (e.url.as_str(), e.link_text.as_str(), e.section.as_str()))
-            .collect();
+        let got = list.triples();
         assert_eq!(
             got,
             [
@@ -186,11 +177,7 @@ mod tests {
   <outline text="Loose" type="link" url="https://loose.example/"/>
 </body></opml>"#;
         let list = opml(xml).unwrap();
-        let got: Vec<_> = list
-            .entries
-            .iter()
-            .map(|e| (e.url.as_str(), e.link_text.as_str(), e.section.as_str()))
-            .collect();
+        let got = list.triples();
         assert_eq!(
             got,
             [

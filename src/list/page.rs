@@ -3,10 +3,11 @@
 //! sidebars and forms are not entries.
 
 use ego_tree::NodeRef;
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-use super::{ParsedList, add_link, collapse_ws};
+use super::{Lines, ParsedList, add_link, collapse_ws};
 
 /// Elements whose links are the site's, not the list's.
 const CHROME_TAGS: &[&str] = &[
@@ -40,8 +41,7 @@ pub fn parse(text: &str, base: Option<&Url>) -> ParsedList {
         .find_map(|sel| dom.select(&sel).next())
         .unwrap_or(root);
     let mut out = ParsedList::default();
-    let mut section = String::new();
-    walk(*main, base, &mut section, &mut out, text);
+    walk(*main, base, &mut out, text);
     out
 }
 
@@ -65,27 +65,30 @@ fn is_chrome(el: &scraper::node::Element) -> bool {
         .any(|w| CHROME_WORDS.contains(&w.as_str()))
 }
 
-fn walk(
-    node: NodeRef<Node>,
-    base: Option<&Url>,
-    section: &mut String,
-    out: &mut ParsedList,
-    src: &str,
-) {
-    for child in node.children() {
-        let Some(el) = ElementRef::wrap(child) else {
+/// The links of `main` in document order, with the heading above each as its section.
+/// Iterative, so a deep page cannot overflow the stack.
+fn walk(main: NodeRef<Node>, base: Option<&Url>, out: &mut ParsedList, src: &str) {
+    let mut section = String::new();
+    let mut lines = Lines::new(src);
+    let mut edges = main.traverse();
+    while let Some(edge) = edges.next() {
+        let Edge::Open(node) = edge else { continue };
+        let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
         let e = el.value();
-        if is_chrome(e) {
+        if is_chrome(e) && node != main {
+            // Skip the whole element: on to its closing edge.
+            for edge in edges.by_ref() {
+                if matches!(edge, Edge::Close(n) if n == node) {
+                    break;
+                }
+            }
             continue;
         }
         match e.name() {
-            "h1" | "h2" | "h3" | "h4" => {
-                *section = collapse_ws(&el.text().collect::<String>());
-                // A heading may itself be a link: it is an entry too.
-                walk(child, base, &mut section.clone(), out, src);
-            }
+            // A heading names what follows; a link inside it is an entry too.
+            "h1" | "h2" | "h3" | "h4" => section = collapse_ws(&el.text().collect::<String>()),
             "a" => {
                 let Some(href) = e.attr("href") else { continue };
                 if href.starts_with('#') {
@@ -98,13 +101,10 @@ fn walk(
                         .unwrap_or_else(|_| href.to_string()),
                     None => href.to_string(),
                 };
-                let line = src
-                    .find(href)
-                    .map_or(1, |i| src[..i].matches('\n').count() + 1);
                 let text = collapse_ws(&el.text().collect::<String>());
-                add_link(out, &resolved, &text, section, line);
+                add_link(out, &resolved, &text, &section, lines.find(href));
             }
-            _ => walk(child, base, section, out, src),
+            _ => {}
         }
     }
 }
@@ -126,11 +126,7 @@ mod tests {
 </main><footer><a href="https://example.org/privacy">Privacy</a></footer></body></html>"##;
         let base = Url::parse("https://blog.example/lists/llm").unwrap();
         let list = parse(html, Some(&base));
-        let got: Vec<_> = list
-            .entries
-            .iter()
-            .map(|e| (e.url.as_str(), e.link_text.as_str(), e.section.as_str()))
-            .collect();
+        let got = list.triples();
         assert_eq!(
             got,
             [

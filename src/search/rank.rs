@@ -293,12 +293,14 @@ impl Plan {
             vec![(TOccur::Must, Box::new(BooleanQuery::new(clauses)))];
         all.extend(self.filters.iter().map(|q| (TOccur::Must, q.box_clone())));
         let query = BooleanQuery::new(all);
-        let depth = limit.max(r.depth).max(1);
+        // Candidates beyond `limit` only where a second stage re-orders them.
+        let rerank = self.rerank && !self.terms.is_empty();
+        let depth = if rerank { limit.max(r.depth) } else { limit }.max(1);
         let top = searcher.search(
             &query,
             &tantivy::collector::TopDocs::with_limit(depth).order_by_score(),
         )?;
-        let mut ranked = if self.rerank && !self.terms.is_empty() {
+        let mut ranked = if rerank {
             self.rerank(searcher, top, expansion, r)?
         } else {
             top

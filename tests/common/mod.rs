@@ -264,6 +264,12 @@ fn serve(
 
 /// A one-page PDF whose text is `lines`, with an optional metadata title.
 pub fn make_pdf(title: Option<&str>, lines: &[&str]) -> Vec<u8> {
+    make_pdf_padded(title, lines, 0)
+}
+
+/// [`make_pdf`] with an unreferenced stream of `padding` bytes, as big figures make real
+/// papers big (for memory benchmarks).
+pub fn make_pdf_padded(title: Option<&str>, lines: &[&str], padding: usize) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
     let mut doc = Document::with_version("1.5");
@@ -285,6 +291,10 @@ pub fn make_pdf(title: Option<&str>, lines: &[&str]) -> Vec<u8> {
     ops.push(Operation::new("ET", vec![]));
     let content = Content { operations: ops };
     let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+    if padding > 0 {
+        let pad: Vec<u8> = (0..padding).map(|i| (i * 7 % 251) as u8).collect();
+        doc.add_object(Stream::new(dictionary! { "Type" => "XObject" }, pad));
+    }
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
     });

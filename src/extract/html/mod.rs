@@ -11,7 +11,7 @@ mod score;
 
 use scraper::Html;
 
-use guard::{MAX_DEPTH, nesting_depth, strip_tags};
+use guard::strip_tags;
 use meta::Meta;
 pub use meta::select_attr;
 use score::main_text;
@@ -34,7 +34,7 @@ pub struct HtmlDoc {
 
 /// Extracts a page's metadata and main text.
 pub fn extract(html: &str) -> HtmlDoc {
-    if nesting_depth(html) > MAX_DEPTH {
+    if crate::markup::too_deep(html) {
         return HtmlDoc {
             text: strip_tags(html),
             ..Default::default()
