@@ -26,6 +26,8 @@ pub struct Assembled {
     pub text: String,
     pub thin: bool,
     pub note: Option<String>,
+    /// The main text's headings (for a paper, its PDF's sections).
+    pub outline: Vec<crate::extract::Heading>,
 }
 
 /// Extracts one source with the reader its site calls for.
@@ -155,6 +157,7 @@ pub fn assemble(
         text,
         thin,
         note,
+        outline: main.extracted.outline.clone(),
     })
 }
 

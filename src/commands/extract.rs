@@ -44,7 +44,8 @@ pub fn command(cfg: &Config, args: &ExtractArgs) -> Result<Exit> {
         let v = json!({
             "url": url, "title": doc.title, "kind": doc.kind, "author": doc.author,
             "published": doc.published, "description": doc.description, "thin": doc.thin,
-            "note": doc.note, "text_chars": doc.text.chars().count(), "text": doc.text,
+            "note": doc.note, "text_chars": doc.text.chars().count(), "outline": doc.outline,
+            "text": doc.text,
         });
         writeln!(out, "{v}")?;
     } else {

@@ -165,6 +165,7 @@ pub fn arxiv_entry(xml: &str) -> Option<Extracted> {
         description: Some(it.summary.clone()).filter(|s| !s.is_empty()),
         thin: it.summary.is_empty(),
         text: it.summary,
+        outline: vec![],
     })
 }
 

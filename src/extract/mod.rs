@@ -25,6 +25,17 @@ pub enum Format {
     Feed,
 }
 
+/// A section heading, in reading order: a document's outline is a list of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heading {
+    /// 1 for a section, 2 for a subsection, and so on.
+    pub level: u8,
+    pub title: String,
+    /// The section's number as printed (`3.2`, `A`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+}
+
 /// What the indexer sees of one resource.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Extracted {
@@ -35,6 +46,8 @@ pub struct Extracted {
     pub text: String,
     /// Too little text to be the real content (pages that need JavaScript).
     pub thin: bool,
+    /// The headings of the text, in order.
+    pub outline: Vec<Heading>,
 }
 
 #[derive(Debug, Error)]
@@ -150,6 +163,7 @@ pub fn extract_shared(
                 author: doc.author,
                 text: doc.text,
                 thin,
+                outline: doc.outline,
                 ..Default::default()
             }
         }
@@ -163,6 +177,7 @@ pub fn extract_shared(
                 description: doc.description,
                 text: doc.text,
                 thin: doc.thin,
+                outline: doc.outline,
             }
         }
         Format::Text => {

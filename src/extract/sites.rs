@@ -50,6 +50,7 @@ pub fn from_json(text: &str) -> Option<Extracted> {
             published: s("created_at"),
             thin: body.trim().is_empty(),
             text: super::text::tidy(&body),
+            outline: vec![],
         });
     }
     if s("encoding").as_deref() == Some("base64") {
@@ -225,6 +226,7 @@ pub fn youtube(html: &str) -> Extracted {
         thin: text.chars().count() < 80,
         description,
         text: super::text::tidy(&text),
+        outline: vec![],
     }
 }
 
@@ -272,6 +274,7 @@ pub fn arxiv_abs(html: &str) -> Extracted {
         description: abstract_text,
         thin: text.is_empty(),
         text,
+        outline: vec![],
     }
 }
 

@@ -30,6 +30,8 @@ pub struct HtmlDoc {
     pub text: String,
     /// The main text was too short to be the page's content; `text` may be the description.
     pub thin: bool,
+    /// The main text's headings.
+    pub outline: Vec<crate::extract::Heading>,
 }
 
 /// Extracts a page's metadata and main text.
@@ -42,14 +44,15 @@ pub fn extract(html: &str) -> HtmlDoc {
     }
     let dom = Html::parse_document(html);
     let meta = Meta::read(&dom);
-    let mut text = main_text(&dom, true);
-    if text.chars().count() < THIN_CHARS {
+    let mut main = main_text(&dom, true);
+    if main.text.chars().count() < THIN_CHARS {
         // Class-name filtering can be wrong on unusual pages; try once without it.
         let loose = main_text(&dom, false);
-        if loose.chars().count() > text.chars().count() {
-            text = loose;
+        if loose.text.chars().count() > main.text.chars().count() {
+            main = loose;
         }
     }
+    let mut text = main.text;
     let mut thin = false;
     if text.chars().count() < THIN_CHARS {
         thin = true;
@@ -63,6 +66,11 @@ pub fn extract(html: &str) -> HtmlDoc {
     if let Some(t) = &title {
         text = drop_leading_title(&text, t);
     }
+    let outline = if thin {
+        vec![]
+    } else {
+        outline(main.headings, &text)
+    };
     HtmlDoc {
         title,
         author: meta.author,
@@ -71,7 +79,23 @@ pub fn extract(html: &str) -> HtmlDoc {
         site_name: meta.site_name,
         text,
         thin,
+        outline,
     }
+}
+
+/// The headings that made it into the text, levels shifted so the highest is 1 (an article
+/// whose sections are h2 under a page-wide h1 has sections of level 1).
+fn outline(headings: Vec<crate::extract::Heading>, text: &str) -> Vec<crate::extract::Heading> {
+    let lines: std::collections::HashSet<&str> = text.lines().map(str::trim).collect();
+    let mut kept: Vec<_> = headings
+        .into_iter()
+        .filter(|h| lines.contains(h.title.as_str()))
+        .collect();
+    let top = kept.iter().map(|h| h.level).min().unwrap_or(1);
+    for h in &mut kept {
+        h.level -= top - 1;
+    }
+    kept
 }
 
 /// The article's headline is its title, not its body: drop a first paragraph that repeats it.

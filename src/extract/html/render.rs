@@ -8,6 +8,13 @@ use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
 use super::score::{Stats, is_block, is_junk, link_farm};
+use crate::extract::Heading;
+
+/// The main text and the headings (h1–h4) in it.
+pub(crate) struct Rendered {
+    pub text: String,
+    pub headings: Vec<Heading>,
+}
 
 /// Renders elements to text: blocks become paragraphs, list items get a dash, `pre` keeps its
 /// layout, table cells are separated by tabs; junk and link-heavy blocks are left out.
@@ -16,8 +23,11 @@ pub(super) fn render(
     roots: &[NodeId],
     stats: &HashMap<NodeId, Stats>,
     filter_names: bool,
-) -> String {
+) -> Rendered {
     let mut out = String::new();
+    let mut headings = vec![];
+    // Where the open heading's text starts in `out`, and its level.
+    let mut open_heading: Option<(usize, u8)> = None;
     for &root in roots {
         let Some(root) = dom.tree.get(root) else {
             continue;
@@ -45,7 +55,15 @@ pub(super) fn render(
                             "li" => out.push_str("\n- "),
                             "td" | "th" => out.push('\t'),
                             "img" => {}
-                            t if is_block(t) => out.push_str("\n\n"),
+                            t if is_block(t) => {
+                                out.push_str("\n\n");
+                                if let Some(level) = heading_level(t)
+                                    && open_heading.is_none()
+                                    && pre_depth == 0
+                                {
+                                    open_heading = Some((out.len(), level));
+                                }
+                            }
                             _ => {}
                         }
                     }
@@ -75,7 +93,26 @@ pub(super) fn render(
                             out.push_str("\n\n");
                         }
                         "tr" => out.push('\n'),
-                        t if is_block(t) => out.push_str("\n\n"),
+                        t if is_block(t) => {
+                            if let Some(level) = heading_level(t)
+                                && let Some((start, open)) = open_heading
+                                && open == level
+                            {
+                                open_heading = None;
+                                let title = out[start..]
+                                    .split_whitespace()
+                                    .collect::<Vec<_>>()
+                                    .join(" ");
+                                if !title.is_empty() {
+                                    headings.push(Heading {
+                                        level,
+                                        title,
+                                        number: None,
+                                    });
+                                }
+                            }
+                            out.push_str("\n\n");
+                        }
                         _ => {}
                     }
                 }
@@ -83,11 +120,22 @@ pub(super) fn render(
         }
         out.push_str("\n\n");
     }
-    crate::extract::text::tidy(&out)
+    let text = crate::extract::text::tidy(&out)
         .lines()
         .map(|l| l.trim_start_matches(['\t', ' ']).to_string())
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    Rendered { text, headings }
+}
+
+fn heading_level(tag: &str) -> Option<u8> {
+    match tag {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        "h4" => Some(4),
+        _ => None,
+    }
 }
 
 /// Markup that reached the DOM as text (the content of `<noscript>` and friends): a tracking

@@ -7,6 +7,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
+use super::render::Rendered;
 use super::render::render;
 
 /// Tags whose contents are never article text.
@@ -195,7 +196,7 @@ pub(super) fn text_weight(s: &str) -> (usize, usize) {
 }
 
 /// Picks the main block(s) and renders them.
-pub(super) fn main_text(dom: &Html, filter_names: bool) -> String {
+pub(super) fn main_text(dom: &Html, filter_names: bool) -> Rendered {
     let stats = gather(dom, filter_names);
     let Some(body) = dom
         .root_element()
@@ -203,7 +204,10 @@ pub(super) fn main_text(dom: &Html, filter_names: bool) -> String {
         .find(|e| e.value().name() == "body")
         .or(Some(dom.root_element()))
     else {
-        return String::new();
+        return Rendered {
+            text: String::new(),
+            headings: vec![],
+        };
     };
 
     // The best candidate: highest score, discounted by link density.

@@ -1,6 +1,10 @@
 //! PDF → text with pdf-extract, contained: it panics on real and damaged files, so every call
-//! runs under `catch_unwind` on its own thread with a time limit, and a panic becomes a one-line
-//! error for that document. Its output gets NFKC and de-hyphenation.
+//! runs under `catch_unwind` in a worker process (or thread) with a time limit, and a panic
+//! becomes a one-line error for that document. The glyphs' positions and sizes give the text
+//! its structure (`layout`, `structure`); lopdf's own extractor is the fallback.
+
+mod layout;
+mod structure;
 
 use std::cell::Cell;
 use std::panic;
@@ -8,6 +12,7 @@ use std::sync::{Once, mpsc};
 use std::time::Duration;
 
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
 
 /// A PDF that takes longer than this is given up on: its worker process is killed (a worker
 /// thread, in programs that use the library without the binary, is left to finish alone).
@@ -29,6 +34,9 @@ pub struct PdfDoc {
     pub title: Option<String>,
     pub author: Option<String>,
     pub text: String,
+    /// Section headings found in the text.
+    #[serde(default)]
+    pub outline: Vec<crate::extract::Heading>,
 }
 
 thread_local! {
@@ -169,7 +177,34 @@ pub fn extract(
 }
 
 fn extract_contained(bytes: &[u8]) -> Result<PdfDoc, PdfError> {
-    let primary = panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    let (title, author) = info_fields(bytes);
+    let title = title.filter(|t| meaningful_title(t));
+    // Structured text from the glyphs' positions, when the glyphs read as words.
+    let laid_out = panic::catch_unwind(|| layout::read(bytes));
+    let primary = match laid_out {
+        Ok(Ok(pages)) => {
+            let s = structure::structure(&pages);
+            let text: String = s.text.nfkc().collect();
+            if !garbled(&text) {
+                return Ok(PdfDoc {
+                    title,
+                    author,
+                    text: crate::extract::text::tidy(&text),
+                    outline: s
+                        .outline
+                        .into_iter()
+                        .map(|mut h| {
+                            h.title = h.title.nfkc().collect();
+                            h
+                        })
+                        .collect(),
+                });
+            }
+            Ok(Ok(text))
+        }
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(p) => Err(p),
+    };
     let raw = match primary {
         Ok(Ok(text)) if !garbled(&text) => text,
         // Empty, split into letters (Chrome/Google Docs prints), an error or a panic: lopdf's
@@ -192,11 +227,11 @@ fn extract_contained(bytes: &[u8]) -> Result<PdfDoc, PdfError> {
         }
     };
     let text = crate::extract::text::tidy(&crate::extract::text::normalize_pdf_text(&raw));
-    let (title, author) = info_fields(bytes);
     Ok(PdfDoc {
-        title: title.filter(|t| meaningful_title(t)),
+        title,
         author,
         text,
+        outline: vec![],
     })
 }
 
