@@ -224,6 +224,15 @@ pub struct ReadArgs {
     /// Never use a pager
     #[arg(long)]
     pub no_pager: bool,
+
+    /// Print the document's outline (its section headings) instead of its text
+    #[arg(long, conflicts_with_all = ["raw", "section"])]
+    pub toc: bool,
+
+    /// Start at this section: a heading's title or number, as `--toc` prints them
+    /// (`--section 3.2`, `--section "Related work"`)
+    #[arg(long, value_name = "TITLE", conflicts_with = "raw")]
+    pub section: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -91,6 +91,12 @@ pub struct DocRecord {
     pub checked_at: Option<String>,
     pub last_error: Option<String>,
     pub sources: Vec<SourceRecord>,
+    /// The text's headings, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outline: Vec<crate::extract::Heading>,
+    /// The extractor version that made the stored text (see [`crate::extract::VERSION`]).
+    #[serde(default)]
+    pub extractor: u32,
 }
 
 /// The lists the library was built from and their links, in order.

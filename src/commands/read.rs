@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use super::Exit;
 use crate::cli::ReadArgs;
 use crate::config::Config;
+use crate::extract::Heading;
 use crate::output::{self, Style};
 use crate::resolve::Role;
 use crate::store::{DocRecord, SourceRecord, Store};
@@ -47,8 +48,18 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
             .unwrap_or("it has not been fetched yet");
         bail!("{} has no stored text: {why}", rec.url);
     };
-    let text = store.read_text(file)?;
     let style = Style { color: cfg.color };
+    if args.toc {
+        let mut out = std::io::stdout().lock();
+        out.write_all(toc(&rec)?.as_bytes())?;
+        out.flush()?;
+        return Ok(Exit::Success);
+    }
+    let mut text = store.read_text(file)?;
+    if let Some(wanted) = &args.section {
+        let at = section_start(&rec, &text, wanted)?;
+        text.replace_range(..at, "");
+    }
     let mut body = crate::terminal::strip_controls(&text);
     if cfg.stdout_tty {
         body = output::wrap(&body, textwrap::termwidth().min(100));
@@ -70,6 +81,89 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
         out.flush()?;
     }
     Ok(Exit::Success)
+}
+
+/// How a heading stands in the text and in the outline: `3.2 Attention`.
+fn heading_line(h: &Heading) -> String {
+    match &h.number {
+        Some(n) => format!("{n} {}", h.title),
+        None => h.title.clone(),
+    }
+}
+
+fn no_outline(rec: &DocRecord) -> anyhow::Error {
+    let why = if rec.extractor < crate::extract::VERSION {
+        "its text was made by an older rl-search; run `rl-search update` to re-extract it"
+    } else {
+        "no section headings were found in its text"
+    };
+    anyhow::anyhow!("{} has no outline: {why}", rec.url)
+}
+
+/// The outline, one heading per line, indented by level.
+fn toc(rec: &DocRecord) -> Result<String> {
+    if rec.outline.is_empty() {
+        return Err(no_outline(rec));
+    }
+    let mut s = String::new();
+    for h in &rec.outline {
+        let indent = "  ".repeat(usize::from(h.level.clamp(1, 6)) - 1);
+        s += &format!(
+            "{indent}{}\n",
+            crate::terminal::strip_controls(&heading_line(h))
+        );
+    }
+    Ok(s)
+}
+
+/// The byte offset in `text` where the section named `wanted` (its title, number, or both,
+/// any case; else the first title that starts with it) begins.
+fn section_start(rec: &DocRecord, text: &str, wanted: &str) -> Result<usize> {
+    if rec.outline.is_empty() {
+        return Err(no_outline(rec));
+    }
+    let w = wanted.trim().trim_end_matches('.').to_lowercase();
+    let exact = |h: &&Heading| {
+        h.title.to_lowercase() == w
+            || h.number.as_deref() == Some(w.as_str())
+            || heading_line(h).to_lowercase() == w
+    };
+    let index = rec
+        .outline
+        .iter()
+        .position(|h| exact(&h))
+        .or_else(|| {
+            rec.outline
+                .iter()
+                .position(|h| h.title.to_lowercase().starts_with(&w))
+        })
+        .with_context(|| {
+            format!(
+                "{} has no section {wanted:?}; `rl-search read {} --toc` lists its sections",
+                rec.url, rec.id
+            )
+        })?;
+    // The same heading can stand twice (two "Results"): find its own occurrence.
+    let line = heading_line(&rec.outline[index]);
+    let nth = rec.outline[..index]
+        .iter()
+        .filter(|h| heading_line(h) == line)
+        .count();
+    let mut offset = 0;
+    let mut seen = 0;
+    for l in text.split_inclusive('\n') {
+        if l.trim() == line {
+            if seen == nth {
+                return Ok(offset);
+            }
+            seen += 1;
+        }
+        offset += l.len();
+    }
+    bail!(
+        "{}: the section {line:?} is in the outline but not in the stored text; run `rl-search update --force`",
+        rec.url
+    )
 }
 
 fn regex_escape(s: &str) -> String {

@@ -13,6 +13,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Bumped when extraction changes what it makes of the same bytes: `update` then re-extracts
+/// stored copies from their raw bytes, without downloading them again.
+/// 2: PDFs as paragraphs with headings; outlines.
+pub const VERSION: u32 = 2;
+
 /// What kind of content a resource turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -432,3 +432,68 @@ pub fn assert_same_lines(expected: &str, actual: &str) {
     }
     panic!("output differs (- expected, + actual):\n{diff}");
 }
+
+/// One run of text placed on a page: `x`, `y` in points from the bottom-left corner.
+pub struct Placed<'a> {
+    pub x: f32,
+    pub y: f32,
+    pub size: f32,
+    pub text: &'a str,
+}
+
+/// Shorthand for a [`Placed`] run.
+pub fn at(x: f32, y: f32, size: f32, text: &str) -> Placed<'_> {
+    Placed { x, y, size, text }
+}
+
+/// An A4 PDF whose pages draw these runs, in this order, in Helvetica.
+pub fn make_layout_pdf(pages: &[Vec<Placed>]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let mut kids = vec![];
+    for runs in pages {
+        let mut ops = vec![];
+        for r in runs {
+            ops.push(Operation::new("BT", vec![]));
+            ops.push(Operation::new("Tf", vec!["F1".into(), r.size.into()]));
+            ops.push(Operation::new(
+                "Tm",
+                vec![
+                    1.into(),
+                    0.into(),
+                    0.into(),
+                    1.into(),
+                    r.x.into(),
+                    r.y.into(),
+                ],
+            ));
+            ops.push(Operation::new("Tj", vec![Object::string_literal(r.text)]));
+            ops.push(Operation::new("ET", vec![]));
+        }
+        let content = Content { operations: ops };
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        });
+        kids.push(Object::from(page_id));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => count,
+            "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}

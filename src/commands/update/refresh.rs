@@ -69,11 +69,22 @@ pub(super) async fn refresh(
             rec.last_error = None;
             Change::Unchanged
         }
-        Ok(Built::New(new_rec)) => {
-            let change = if prev_ok.is_some() {
-                Change::Changed
-            } else {
-                Change::New
+        Ok(Built::New(mut new_rec)) => {
+            // Re-extracted from the same bytes (a newer extractor, --force): the copy is as
+            // old as it was, and only a different text is a change.
+            let same_bytes = prev_ok.filter(|p| {
+                p.sources
+                    .iter()
+                    .map(|s| &s.sha256)
+                    .eq(new_rec.sources.iter().map(|s| &s.sha256))
+            });
+            if let Some(p) = same_bytes {
+                new_rec.fetched_at = p.fetched_at.clone();
+            }
+            let change = match (prev_ok, same_bytes) {
+                (Some(p), Some(_)) if p.text_sha256 == new_rec.text_sha256 => Change::Unchanged,
+                (Some(_), _) => Change::Changed,
+                (None, _) => Change::New,
             };
             rec = *new_rec;
             change
@@ -153,6 +164,8 @@ async fn fetch_and_build(
 ) -> Result<Built, Failure> {
     let plan = resolve::plan(&entry.url);
     let prev_source = |url: &str| prev.and_then(|p| p.sources.iter().find(|s| s.url == url));
+    // Text made by an older extractor is made again from the stored bytes.
+    let stale = prev.is_some_and(|p| p.extractor < crate::extract::VERSION);
     let mut sources: Vec<SourceRecord> = vec![];
     let mut bodies: Vec<(Role, Vec<u8>)> = vec![];
     // The bodies' share of the fetcher's memory budget, held until extraction is done.
@@ -188,7 +201,7 @@ async fn fetch_and_build(
                 };
                 // The first source decides: if it is unchanged the document is, and nothing
                 // is read, extracted or indexed.
-                if i == 0 && prev.is_some_and(|p| p.sources.len() == plan.sources.len()) {
+                if i == 0 && !stale && prev.is_some_and(|p| p.sources.len() == plan.sources.len()) {
                     return Ok(Built::Unchanged(
                         prev.map(|p| p.sources.clone()).unwrap_or_default(),
                     ));
@@ -220,7 +233,11 @@ async fn fetch_and_build(
             }
         }
     }
-    if all_same && prev.is_some_and(|p| p.sources.len() == sources.len()) && !settings.force {
+    if all_same
+        && !stale
+        && prev.is_some_and(|p| p.sources.len() == sources.len())
+        && !settings.force
+    {
         return Ok(Built::Unchanged(sources));
     }
 
@@ -303,6 +320,8 @@ async fn fetch_and_build(
         checked_at: Some(now),
         last_error: None,
         sources,
+        outline: doc.outline,
+        extractor: crate::extract::VERSION,
     })))
 }
 

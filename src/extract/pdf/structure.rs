@@ -674,13 +674,35 @@ mod tests {
         assert!(n.fits(Some('A'), &[], true));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_layout_is_structured_without_panic(
+            lines in proptest::collection::vec(
+                (-100f32..900.0, -100f32..900.0, 0.5f32..40.0, "[A-Za-z0-9 .,:\\-\\[\\]•()]{0,40}"),
+                0..200,
+            ),
+            pages in 1usize..4,
+        ) {
+            let mut ps = vec![Page { width: 595.0, height: 842.0, lines: vec![] }; pages];
+            for (i, (x, y, size, text)) in lines.into_iter().enumerate() {
+                ps[i % pages].lines.push(Line { x0: x, x1: x + text.len() as f32 * size * 0.5, y, size, text });
+            }
+            let started = std::time::Instant::now();
+            let s = structure(&ps);
+            proptest::prop_assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            for h in &s.outline {
+                proptest::prop_assert!(h.level >= 1 && !h.title.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn page_numbers() {
         for t in ["12", "- 3 -", "Page 4", "5 of 10", "iv"] {
             assert!(is_page_number(t), "{t}");
         }
-        for t in ["12 monkeys", "Introduction", "2020"] {
-            assert!(!is_page_number(t) || t == "2020", "{t}");
+        for t in ["12 monkeys", "Introduction", "3 of"] {
+            assert!(!is_page_number(t), "{t}");
         }
     }
 }
