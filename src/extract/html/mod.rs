@@ -8,6 +8,7 @@ mod guard;
 mod meta;
 mod render;
 mod score;
+mod trim;
 
 use scraper::Html;
 
@@ -52,7 +53,7 @@ pub fn extract(html: &str) -> HtmlDoc {
             main = loose;
         }
     }
-    let mut text = main.text;
+    let mut text = trim::trim(&main.text);
     let mut thin = false;
     if text.chars().count() < THIN_CHARS {
         thin = true;
