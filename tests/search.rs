@@ -63,7 +63,7 @@ const CORPUS: &[(&str, &str, &str, &str, &str)] = &[
 fn corpus_env() -> (Env, Server) {
     let server = Server::start(|req| match CORPUS.iter().find(|c| c.0 == req.path) {
         Some((_, title, author, _, body)) => Reply::html(&format!(
-            "<html><head><title>{title}</title><meta name=\"author\" content=\"{author}\"></head><body><nav><a href=\"/\">Home</a></nav><article><p>{body}</p><p>{body}</p></article><footer>Footer text here</footer></body></html>"
+            "<html><head><title>{title}</title><meta name=\"author\" content=\"{author}\"></head><body><nav><a href=\"/\">Home</a></nav><article><p>{body}</p><p>In short: {body}</p></article><footer>Footer text here</footer></body></html>"
         )),
         None => Reply::status(404),
     });
@@ -350,12 +350,12 @@ fn the_hit_list_reads_as_expected() {
 1. The case for gzip classifiers
    page · 127.0.0.1 · Algos  id ID
    http://SERVER/gzip
-   A text classifier built from [gzip] compression and nearest neighbours rivals neural networks on some benchmarks. Compression distance measures how much two texts share. A text classifier built from [gzip] compression and
+   A text classifier built from [gzip] compression and nearest neighbours rivals neural networks on some benchmarks. Compression distance measures how much two texts share. In short: A text classifier built from [gzip]
 
 2. Scaling Kubernetes to 7,500 nodes
    page · 127.0.0.1 · Deployment  id ID
    http://SERVER/k8s
-   We run large [Kubernetes] clusters for research. Networking, the API servers and etcd needed care as the node count grew. Monitoring with Prometheus hit limits too. We run large [Kubernetes] clusters for research
+   We run large [Kubernetes] clusters for research. Networking, the API servers and etcd needed care as the node count grew. Monitoring with Prometheus hit limits too. In short: We run large [Kubernetes] clusters for research
 ",
         &out,
     );

@@ -4,6 +4,7 @@
 
 pub mod feed;
 pub mod html;
+pub mod markdown;
 pub mod pdf;
 pub mod sites;
 pub mod text;
@@ -15,8 +16,9 @@ use thiserror::Error;
 
 /// Bumped when extraction changes what it makes of the same bytes: `update` then re-extracts
 /// stored copies from their raw bytes, without downloading them again.
-/// 2: PDFs as paragraphs with headings; outlines.
-pub const VERSION: u32 = 2;
+/// 2: PDFs as paragraphs with headings; outlines. 3: Markdown rendered; HTML datelines and
+/// related-stories tails trimmed.
+pub const VERSION: u32 = 3;
 
 /// What kind of content a resource turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,11 +189,24 @@ pub fn extract_shared(
         }
         Format::Text => {
             let decoded = text::decode(body, charset, false);
-            Extracted {
-                title: sites::markdown_title(&decoded),
-                thin: decoded.trim().chars().count() < html::THIN_CHARS,
-                text: text::tidy(&decoded),
-                ..Default::default()
+            let thin = decoded.trim().chars().count() < html::THIN_CHARS;
+            let title = sites::markdown_title(&decoded);
+            if markdown::looks_like_markdown(&decoded, content_type, url) {
+                let (text, outline) = markdown::render(&decoded);
+                Extracted {
+                    title,
+                    thin,
+                    text: text::tidy(&text),
+                    outline,
+                    ..Default::default()
+                }
+            } else {
+                Extracted {
+                    title,
+                    thin,
+                    text: text::tidy(&decoded),
+                    ..Default::default()
+                }
             }
         }
         Format::Feed => {
