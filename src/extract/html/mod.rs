@@ -174,6 +174,25 @@ let y = 2;</pre>
     }
 
     #[test]
+    fn bylines_captions_and_teasers_inside_the_article_go() {
+        let page = r#"<html><head><title>Rivers Run Dry</title></head><body><article>
+<h1>Rivers Run Dry</h1>
+<div class="meta"><span>By Jane Doe</span></div>
+<div class="meta">Updated 5:27 am CST, Wednesday, November 20, 2019</div>
+<div class="photo"><img src="r.jpg"><div class="image-caption">A dry riverbed near the town, in a file photo from 2018.</div></div>
+<p>The river that fed the valley for a century ran dry this summer, and the farmers who depend on it are leaving, one family at a time.</p>
+<p>Officials said a new canal would take years to build, and that the money for it has not been found, though studies began in 2015.</p>
+<h3>More stories</h3>
+<ul><li><a href="/a">Lake levels fall again</a><p>The lake lost a metre this year, the third year in a row.</p></li>
+<li><a href="/b">Wells run deeper</a><p>Farmers drill deeper wells as the water table drops.</p></li></ul>
+</article></body></html>"#;
+        let doc = extract(page);
+        let t = &doc.text;
+        assert!(t.starts_with("The river that fed the valley"), "{t}");
+        assert!(t.ends_with("though studies began in 2015."), "{t}");
+    }
+
+    #[test]
     fn script_only_page_is_thin_and_uses_description() {
         let doc = extract(
             r#"<html><head><meta property="og:description" content="A post about large language models and their limits, shared by the author."><title>Post</title></head><body><div id="root"></div><script>render()</script></body></html>"#,

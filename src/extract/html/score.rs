@@ -95,6 +95,8 @@ pub(super) const JUNK_NAMES: &[&str] = &[
     "more-stories",
     "outbrain",
     "taboola",
+    "caption",
+    "credit",
 ];
 /// Class/id fragments that vouch for a block despite a junk-looking name.
 pub(super) const GOOD_NAMES: &[&str] = &[

@@ -100,6 +100,7 @@ fn is_ornament(l: &str) -> bool {
         "advertisement",
         "skip ad",
         "continue reading",
+        "continue reading below",
         "show more",
         "load more",
         "loading...",
