@@ -9,7 +9,9 @@ use common::{Env, Placed, Reply, Server, at, make_layout_pdf};
 const HEADER: &str = "Preprint. Under review.";
 
 /// Three pages: a single-column first page, a two-column page drawn right column first, and
-/// references with hanging indents; a running header and page numbers on each.
+/// references with hanging indents; a running header and page numbers on each; a caption at
+/// the top of the last page that cuts a paragraph in two.
+#[rustfmt::skip]
 fn paper() -> Vec<u8> {
     let furniture = |n: &'static str| vec![at(50.0, 820.0, 8.0, HEADER), at(295.0, 40.0, 9.0, n)];
     let mut p1: Vec<Placed> = furniture("1");
@@ -17,133 +19,45 @@ fn paper() -> Vec<u8> {
         at(150.0, 760.0, 18.0, "Reading Papers Offline"),
         at(200.0, 735.0, 11.0, "Ada Lovelace and Alan Turing"),
         at(270.0, 700.0, 11.0, "Abstract"),
-        at(
-            70.0,
-            680.0,
-            10.0,
-            "We study how a reading list can be kept offline as a searchable library of",
-        ),
-        at(
-            70.0,
-            668.0,
-            10.0,
-            "papers and posts, and we show that the information a reader needs survives",
-        ),
+        at(70.0, 680.0, 10.0, "We study how a reading list can be kept offline as a searchable library of"),
+        at(70.0, 668.0, 10.0, "papers and posts, and we show that the information a reader needs survives"),
         at(70.0, 656.0, 10.0, "the trip from PDF to plain text."),
         at(50.0, 620.0, 12.0, "1 Introduction"),
-        at(
-            50.0,
-            600.0,
-            10.0,
-            "Reading lists rot: links break and pages change. Machine translation such as English-",
-        ),
-        at(
-            50.0,
-            588.0,
-            10.0,
-            "to-German shows why compounds matter, and the library keeps the infor-",
-        ),
-        at(
-            50.0,
-            576.0,
-            10.0,
-            "mation intact for later reading when the network is gone for good.",
-        ),
-        at(
-            62.0,
-            564.0,
-            10.0,
-            "A second paragraph starts here with an indent of its own, as papers do,",
-        ),
+        at(50.0, 600.0, 10.0, "Reading lists rot: links break and pages change. Machine translation such as English-"),
+        at(50.0, 588.0, 10.0, "to-German shows why compounds matter, and the library keeps the infor-"),
+        at(50.0, 576.0, 10.0, "mation intact for later reading when the network is gone for good."),
+        at(62.0, 564.0, 10.0, "A second paragraph starts here with an indent of its own, as papers do,"),
         at(50.0, 552.0, 10.0, "and it ends on a short line."),
     ]);
     let mut p2: Vec<Placed> = furniture("2");
     // The right column is drawn first: reading order must not follow the drawing order.
     p2.extend([
         at(310.0, 780.0, 12.0, "3 Results"),
-        at(
-            310.0,
-            760.0,
-            10.0,
-            "Every paper came back as paragraphs under its",
-        ),
-        at(
-            310.0,
-            748.0,
-            10.0,
-            "headings, and English text read as it was",
-        ),
-        at(
-            310.0,
-            736.0,
-            10.0,
-            "written, without page furniture in between.",
-        ),
+        at(310.0, 760.0, 10.0, "Every paper came back as paragraphs under its"),
+        at(310.0, 748.0, 10.0, "headings, and English text read as it was"),
+        at(310.0, 736.0, 10.0, "written, without page furniture in between."),
         at(310.0, 712.0, 9.0, "Table 1: Words kept per document type."),
-        at(
-            310.0,
-            690.0,
-            10.0,
-            "Search finds each document by its own words",
-        ),
-        at(310.0, 678.0, 10.0, "after the update has finished."),
+        at(310.0, 690.0, 10.0, "Search finds each document by its own words"),
+        at(310.0, 678.0, 10.0, "after the update has finished, and the reader"),
         at(50.0, 780.0, 12.0, "2 Method"),
-        at(
-            50.0,
-            760.0,
-            10.0,
-            "We fetch every link on the list with a polite",
-        ),
-        at(
-            50.0,
-            748.0,
-            10.0,
-            "client, extract the main text of each page and",
-        ),
-        at(
-            50.0,
-            736.0,
-            10.0,
-            "index it for search on the reader's machine.",
-        ),
+        at(50.0, 760.0, 10.0, "We fetch every link on the list with a polite"),
+        at(50.0, 748.0, 10.0, "client, extract the main text of each page and"),
+        at(50.0, 736.0, 10.0, "index it for search on the reader's machine."),
         at(50.0, 710.0, 11.0, "2.1 Data"),
-        at(
-            50.0,
-            690.0,
-            10.0,
-            "The data is a list of thirty-six links taken",
-        ),
-        at(
-            50.0,
-            678.0,
-            10.0,
-            "from a public reading list about language",
-        ),
+        at(50.0, 690.0, 10.0, "The data is a list of thirty-six links taken"),
+        at(50.0, 678.0, 10.0, "from a public reading list about language"),
         at(50.0, 666.0, 10.0, "models, fetched through a local proxy."),
     ]);
     let mut p3: Vec<Placed> = furniture("3");
     p3.extend([
-        at(50.0, 780.0, 12.0, "References"),
-        at(
-            50.0,
-            760.0,
-            10.0,
-            "[1] A. Lovelace. Notes on the analytical engine. Scientific Memoirs, 1843.",
-        ),
-        at(
-            50.0,
-            748.0,
-            10.0,
-            "[2] A. Turing. Computing machinery and intelligence. Mind, 59(236):433-460,",
-        ),
-        at(65.0, 736.0, 10.0, "1950."),
-        at(
-            50.0,
-            724.0,
-            10.0,
-            "[3] C. Shannon. A mathematical theory of communication. Bell System",
-        ),
-        at(65.0, 712.0, 10.0, "Technical Journal, 27(3):379-423, 1948."),
+        at(50.0, 800.0, 9.0, "Figure 2: The library on disk."),
+        at(50.0, 785.0, 10.0, "can go on working offline for as long as needed."),
+        at(50.0, 765.0, 12.0, "References"),
+        at(50.0, 750.0, 10.0, "[1] A. Lovelace. Notes on the analytical engine. Scientific Memoirs, 1843."),
+        at(50.0, 738.0, 10.0, "[2] A. Turing. Computing machinery and intelligence. Mind, 59(236):433-460,"),
+        at(65.0, 726.0, 10.0, "1950."),
+        at(50.0, 714.0, 10.0, "[3] C. Shannon. A mathematical theory of communication. Bell System"),
+        at(65.0, 702.0, 10.0, "Technical Journal, 27(3):379-423, 1948."),
     ]);
     make_layout_pdf(&[p1, p2, p3])
 }
@@ -196,8 +110,16 @@ fn a_paper_reads_as_paragraphs_under_its_headings() {
     assert!(has_line(
         "The data is a list of thirty-six links taken from a public reading list about language models, fetched through a local proxy."
     ));
-    // A caption is a paragraph of its own.
+    // A caption is a paragraph of its own; a paragraph a figure cut is one paragraph again,
+    // with the caption after it.
     assert!(has_line("Table 1: Words kept per document type."), "{text}");
+    let joined = "Search finds each document by its own words after the update has finished, and the reader can go on working offline for as long as needed.";
+    assert!(
+        text.contains(&format!(
+            "{joined}\n\nFigure 2: The library on disk.\n\nReferences"
+        )),
+        "{text}"
+    );
     // One reference per line, hanging indents joined.
     assert!(has_line(
         "[2] A. Turing. Computing machinery and intelligence. Mind, 59(236):433-460, 1950."

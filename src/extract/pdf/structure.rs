@@ -63,7 +63,7 @@ pub fn structure(pages: &[Page]) -> Structured {
     }
     let vocab = vocabulary(&placed);
     let pitch = line_pitch(&placed, body);
-    let mut out = Builder::default();
+    let mut out = Builder::new(&vocab);
     let mut numbering = Numbering::default();
     let numbered_doc = placed
         .iter()
@@ -102,7 +102,7 @@ pub fn structure(pages: &[Page]) -> Structured {
         if new_paragraph {
             out.end_paragraph();
         }
-        out.push_line(&p.line.text, &vocab);
+        out.push_line(&p.line.text);
         prev = Some(p);
         prev_heading = false;
     }
@@ -577,24 +577,79 @@ fn is_named(text: &str) -> bool {
     NAMED.contains(&t.as_str())
 }
 
-/// Text assembled block by block.
-#[derive(Default)]
-struct Builder {
+/// At most this many captions and figure fragments wait between the two halves of a
+/// paragraph that a figure interrupted.
+const MAX_DEFERRED: usize = 40;
+
+/// Text assembled block by block. A paragraph that stops mid-sentence is held back: when the
+/// next paragraph of body text continues it (a lowercase start), the two are one paragraph
+/// that a figure, a caption or a page break cut, and the captions in between follow it.
+struct Builder<'a> {
+    vocab: &'a HashSet<String>,
     blocks: Vec<String>,
     paragraph: String,
     outline: Vec<Heading>,
+    interrupted: Option<String>,
+    deferred: Vec<String>,
 }
 
-impl Builder {
-    fn end_paragraph(&mut self) {
-        let p = std::mem::take(&mut self.paragraph);
-        if !p.trim().is_empty() {
-            self.blocks.push(p.trim().to_string());
+/// A caption, or a scrap of a figure's text (a few words, no sentence).
+fn is_aside(p: &str) -> bool {
+    is_caption(p) || (p.split_whitespace().count() <= 8 && !ends_sentence(p))
+}
+
+impl<'a> Builder<'a> {
+    fn new(vocab: &'a HashSet<String>) -> Self {
+        Builder {
+            vocab,
+            blocks: vec![],
+            paragraph: String::new(),
+            outline: vec![],
+            interrupted: None,
+            deferred: vec![],
         }
     }
 
-    fn heading(&mut self, h: Heading) {
+    fn end_paragraph(&mut self) {
+        let p = std::mem::take(&mut self.paragraph).trim().to_string();
+        if p.is_empty() {
+            return;
+        }
+        if self.interrupted.is_some() && is_aside(&p) && self.deferred.len() < MAX_DEFERRED {
+            self.deferred.push(p);
+            return;
+        }
+        let p = match self.interrupted.take() {
+            Some(mut first) if p.chars().next().is_some_and(char::is_lowercase) => {
+                join_line(&mut first, &p, self.vocab);
+                first
+            }
+            Some(first) => {
+                self.blocks.push(first);
+                self.blocks.append(&mut self.deferred);
+                p
+            }
+            None => p,
+        };
+        if !ends_sentence(&p) && !is_aside(&p) {
+            self.interrupted = Some(p);
+        } else {
+            self.blocks.push(p);
+            self.blocks.append(&mut self.deferred);
+        }
+    }
+
+    /// Whatever is held back goes out as it stands.
+    fn flush(&mut self) {
         self.end_paragraph();
+        if let Some(p) = self.interrupted.take() {
+            self.blocks.push(p);
+        }
+        self.blocks.append(&mut self.deferred);
+    }
+
+    fn heading(&mut self, h: Heading) {
+        self.flush();
         self.blocks.push(match &h.number {
             Some(n) => format!("{n} {}", h.title),
             None => h.title.clone(),
@@ -602,42 +657,47 @@ impl Builder {
         self.outline.push(h);
     }
 
-    fn push_line(&mut self, text: &str, vocab: &HashSet<String>) {
+    fn push_line(&mut self, text: &str) {
         let text = text.trim();
         if self.paragraph.is_empty() {
             self.paragraph.push_str(text);
-            return;
-        }
-        let p = &mut self.paragraph;
-        let hyphenated = p.ends_with('-')
-            && p[..p.len() - 1]
-                .chars()
-                .last()
-                .is_some_and(char::is_alphabetic)
-            && text.chars().next().is_some_and(char::is_lowercase);
-        if hyphenated {
-            let prefix = p[..p.len() - 1]
-                .rsplit(char::is_whitespace)
-                .next()
-                .unwrap_or("")
-                .to_string();
-            let suffix = text.split_whitespace().next().unwrap_or("");
-            if is_one_word(&prefix, suffix, vocab) {
-                p.pop();
-            }
-            p.push_str(text);
         } else {
-            p.push(' ');
-            p.push_str(text);
+            join_line(&mut self.paragraph, text, self.vocab);
         }
     }
 
     fn finish(mut self) -> Structured {
-        self.end_paragraph();
+        self.flush();
         Structured {
             text: self.blocks.join("\n\n"),
             outline: self.outline,
         }
+    }
+}
+
+/// Appends a line to a paragraph: after a space, or straight on where a line-end hyphen
+/// broke a word (the hyphen goes unless the halves make a compound).
+fn join_line(p: &mut String, text: &str, vocab: &HashSet<String>) {
+    let hyphenated = p.ends_with('-')
+        && p[..p.len() - 1]
+            .chars()
+            .last()
+            .is_some_and(char::is_alphabetic)
+        && text.chars().next().is_some_and(char::is_lowercase);
+    if hyphenated {
+        let prefix = p[..p.len() - 1]
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let suffix = text.split_whitespace().next().unwrap_or("");
+        if is_one_word(&prefix, suffix, vocab) {
+            p.pop();
+        }
+        p.push_str(text);
+    } else {
+        p.push(' ');
+        p.push_str(text);
     }
 }
 
