@@ -61,6 +61,8 @@ pub enum Command {
     Open(OpenArgs),
     /// Write the library as documents for another search engine (NDJSON or Elasticsearch bulk)
     Export(ExportArgs),
+    /// Read the library in a browser: search, reading view, status and refresh
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -233,6 +235,25 @@ pub struct ReadArgs {
     /// (`--section 3.2`, `--section "Related work"`)
     #[arg(long, value_name = "TITLE", conflicts_with = "raw")]
     pub section: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8717)]
+    pub port: u16,
+
+    /// Address to listen on; anything but loopback lets other machines read the library
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: std::net::IpAddr,
+
+    /// Open the reader in the browser ($BROWSER, else the system's opener)
+    #[arg(long)]
+    pub open: bool,
+
+    /// Also answer requests for this host name (besides localhost and IP addresses); repeatable
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args)]

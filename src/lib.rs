@@ -17,5 +17,6 @@ pub mod markup;
 pub mod output;
 pub mod resolve;
 pub mod search;
+pub mod serve;
 pub mod store;
 pub mod terminal;

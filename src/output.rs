@@ -167,11 +167,16 @@ pub fn wrap(text: &str, width: usize) -> String {
 /// One JSON object per hit, per line; the snippet marks matches with `[…]`.
 pub fn hits_json(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for hit in hits {
-        let mut v = serde_json::to_value(hit).expect("hits serialise");
-        v["snippet"] = render_snippet(&hit.snippet, &hit.highlights, Style { color: false }).into();
-        writeln!(out, "{v}")?;
+        writeln!(out, "{}", hit_json(hit))?;
     }
     Ok(())
+}
+
+/// A hit as `search --json` (and the web reader's API) give it.
+pub fn hit_json(hit: &Hit) -> serde_json::Value {
+    let mut v = serde_json::to_value(hit).expect("hits serialise");
+    v["snippet"] = render_snippet(&hit.snippet, &hit.highlights, Style { color: false }).into();
+    v
 }
 
 /// The header `read` prints above a document's text.

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod open;
 pub mod read;
 pub mod search;
+pub mod serve;
 pub mod similar;
 pub mod status;
 pub mod target;
@@ -89,6 +90,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Some(Command::Similar(args)) => similar::command(&cfg, &args),
         Some(Command::Open(args)) => open::command(&cfg, &args),
         Some(Command::Export(args)) => export::command(&cfg, &args),
+        Some(Command::Serve(args)) => serve::command(&cfg, &args),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when it cannot write.
             let mut cmd = <Cli as clap::CommandFactory>::command();

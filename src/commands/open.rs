@@ -30,7 +30,7 @@ pub fn command(cfg: &Config, args: &OpenArgs) -> Result<Exit> {
 }
 
 /// `$BROWSER` when set, else the platform's opener.
-fn launch(target: &str) -> Result<()> {
+pub(crate) fn launch(target: &str) -> Result<()> {
     let opener = std::env::var("BROWSER")
         .ok()
         .filter(|b| !b.trim().is_empty())

@@ -9,7 +9,31 @@ use super::Exit;
 use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::output::{self, Style};
-use crate::store::{State, Store};
+use crate::store::{DocRecord, State, Store};
+
+/// The library's links and totals, as `status --json` (and the web reader's API) give them.
+pub fn status_json(library: &std::path::Path, docs: &[DocRecord]) -> serde_json::Value {
+    let count = |s: State| docs.iter().filter(|d| d.state == s).count();
+    let list: Vec<_> = docs
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id, "url": d.url, "title": d.title, "link_text": d.link_text,
+                "section": d.section, "kind": d.kind, "state": d.state,
+                "http_status": d.http_status, "bytes": d.bytes, "text_chars": d.text_chars,
+                "fetched_at": d.fetched_at, "checked_at": d.checked_at,
+                "last_error": d.last_error, "note": d.note, "thin": d.thin,
+            })
+        })
+        .collect();
+    json!({
+        "library": library.display().to_string(),
+        "documents": list,
+        "totals": {"total": docs.len(), "ok": count(State::Ok), "failed": count(State::Failed),
+                    "pending": count(State::Pending),
+                    "with_errors": docs.iter().filter(|d| d.last_error.is_some()).count()},
+    })
+}
 
 pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
@@ -23,24 +47,7 @@ pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let list: Vec<_> = docs
-            .iter()
-            .map(|d| {
-                json!({
-                    "id": d.id, "url": d.url, "title": d.title, "link_text": d.link_text,
-                    "section": d.section, "kind": d.kind, "state": d.state,
-                    "http_status": d.http_status, "bytes": d.bytes, "text_chars": d.text_chars,
-                    "fetched_at": d.fetched_at, "checked_at": d.checked_at,
-                    "last_error": d.last_error, "note": d.note, "thin": d.thin,
-                })
-            })
-            .collect();
-        let v = json!({
-            "library": cfg.index_dir.display().to_string(),
-            "documents": list,
-            "totals": {"total": docs.len(), "ok": ok, "failed": failed, "pending": pending,
-                        "with_errors": docs.iter().filter(|d| d.last_error.is_some()).count()},
-        });
+        let v = status_json(&cfg.index_dir, &docs);
         writeln!(out, "{v}")?;
         return Ok(Exit::Success);
     }

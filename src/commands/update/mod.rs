@@ -37,6 +37,16 @@ pub struct UpdateSettings {
     pub pdf_timeout: Duration,
     /// Indexing threads; 0 for one per core.
     pub index_threads: usize,
+    /// Counters another thread can watch (the web reader's progress).
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// How far an update is: links in the list, links done, links failed.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: std::sync::atomic::AtomicUsize,
+    pub done: std::sync::atomic::AtomicUsize,
+    pub failed: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for UpdateSettings {
@@ -51,6 +61,7 @@ impl Default for UpdateSettings {
             reindex: false,
             pdf_timeout: DEFAULT_PDF_TIMEOUT,
             index_threads: 0,
+            progress: None,
         }
     }
 }
@@ -211,6 +222,10 @@ async fn fetch_all(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .expect("static template"),
     );
+    if let Some(p) = &settings.progress {
+        p.total
+            .store(entries.len(), std::sync::atomic::Ordering::Relaxed);
+    }
     let checked = store.load_checked();
     // arXiv's metadata for all papers first, in one request per 100 (see arxiv.rs).
     let prefetched = Arc::new(arxiv::prefetch(fetcher, arxiv::EXPORT_API, entries).await);
@@ -240,6 +255,12 @@ async fn fetch_all(
                 .await;
                 if matches!(change, Change::Failed(..)) {
                     failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Some(p) = &settings.progress {
+                    p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if matches!(change, Change::Failed(..)) {
+                        p.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 bar.inc(1);
                 bar.set_message(format!(
@@ -320,6 +341,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         reindex: args.reindex,
         pdf_timeout: args.pdf_timeout.into(),
         index_threads: args.index_threads,
+        progress: None,
     })
 }
 
