@@ -71,7 +71,8 @@ impl App {
 
     fn update_view(&self) -> UpdateView {
         let state = self.update.lock().unwrap_or_else(|e| e.into_inner());
-        let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
+        let load =
+            |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
         match &state.progress {
             Some(p) => UpdateView {
                 running: true,
@@ -186,7 +187,11 @@ fn problem(status: StatusCode, title: &str, message: &str) -> Response {
 }
 
 async fn not_found() -> Response {
-    problem(StatusCode::NOT_FOUND, "Not found", "There is no such page here.")
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page here.",
+    )
 }
 
 async fn css() -> Response {
@@ -286,11 +291,7 @@ async fn search_page(State(app): State<Arc<App>>, Query(p): Query<SearchParams>)
 
 /// A document id as `search` prints them; anything else (a path, a dot) is not one.
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || c == '-')
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 fn record(app: &App, id: &str) -> Option<DocRecord> {
@@ -312,7 +313,11 @@ async fn doc_page(
     Query(params): Query<DocParams>,
 ) -> Response {
     let Some(rec) = record(&app, &id) else {
-        return problem(StatusCode::NOT_FOUND, "Not found", "No document has this id.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No document has this id.",
+        );
     };
     let Some(text) = rec
         .text_file
@@ -340,7 +345,11 @@ async fn doc_page(
 /// is sandboxed (its own origin, no script) or sent as plain text.
 async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(rec) = record(&app, &id) else {
-        return problem(StatusCode::NOT_FOUND, "Not found", "No document has this id.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No document has this id.",
+        );
     };
     let Ok(src) = crate::commands::read::main_source(&rec) else {
         return problem(StatusCode::NOT_FOUND, &rec.title, "No stored copy.");
@@ -350,7 +359,11 @@ async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
         return problem(StatusCode::NOT_FOUND, "Not found", "No stored copy.");
     }
     let Ok(bytes) = app.store.read_raw(name) else {
-        return problem(StatusCode::NOT_FOUND, &rec.title, "The stored copy cannot be read.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            &rec.title,
+            "The stored copy cannot be read.",
+        );
     };
     let ext = name.rsplit('.').next().unwrap_or("");
     let (ct, sandbox) = match ext {
@@ -365,10 +378,15 @@ async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
         // A unique origin with no script: the page can be looked at, never act as us.
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
+            HeaderValue::from_static(
+                "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+            ),
         );
     }
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
     res
 }
 

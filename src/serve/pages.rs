@@ -379,4 +379,3 @@ pub fn problem(title: &str, message: &str) -> Markup {
         html! { h1 { (title) } p { (message) } p { a href="/" { "Back to the library" } } },
     )
 }
-

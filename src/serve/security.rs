@@ -59,13 +59,20 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request<Body>, next: Next) 
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: under it Chrome sends `Origin: null` with our own forms.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
@@ -79,15 +86,15 @@ pub fn same_origin(app: &App, headers: &HeaderMap, token: Option<&str>) -> Resul
             .unwrap_or("")
             .trim_end_matches('/');
         if !host_allowed(host, app.port, &app.allowed_hosts) {
-            return Err(format!("a request from {origin} may not change this library"));
+            return Err(format!(
+                "a request from {origin} may not change this library"
+            ));
         }
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|s| s.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
-        return Err(format!(
-            "a {site} request may not change this library"
-        ));
+        return Err(format!("a {site} request may not change this library"));
     }
     if token != Some(app.token.as_str()) {
         return Err("the form's token is missing or stale: reload the page and try again".into());

@@ -497,3 +497,4 @@ pub fn make_layout_pdf(pages: &[Vec<Placed>]) -> Vec<u8> {
     doc.save_to(&mut out).unwrap();
     out
 }
+pub mod reader;

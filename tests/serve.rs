@@ -1,0 +1,262 @@
+//! The web reader over plain HTTP: its pages, its JSON, and every safety rule — Host
+//! checking (DNS rebinding), CSRF on the refresh, escaping of document fields, the Content
+//! Security Policy, sandboxed originals, and no path out of the library.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::Env;
+use common::reader::{EVIL_TITLE, Reader, ZEBRAS, build_library, fixture_site};
+
+fn library() -> (Env, common::Server) {
+    let env = Env::new();
+    let site = fixture_site();
+    build_library(&env, &site);
+    (env, site)
+}
+
+/// The id of the first hit of a CLI search.
+fn first_id(env: &Env, query: &str) -> String {
+    let run = env.run(&["search", "--json", query]);
+    run.json_lines()[0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn pages_show_the_library() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    assert!(
+        reader.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        reader.url
+    );
+
+    let home = reader.get("/");
+    assert_eq!(home.status, 200);
+    let html = home.text();
+    assert!(html.contains("name=\"q\""), "{html}");
+    assert!(
+        html.contains(&format!("{} documents", ZEBRAS + 2)),
+        "{html}"
+    );
+
+    // The same hits in the same order as the CLI, each linking to its reading view.
+    let cli: Vec<String> = env
+        .run(&["search", "--json", "-n", "20", "zebra stripes"])
+        .json_lines()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    let page = reader.get("/search?q=zebra+stripes").text();
+    let mut last = 0;
+    for id in &cli {
+        let at = page
+            .find(&format!("/doc/{id}?q=zebra+stripes"))
+            .unwrap_or_else(|| panic!("{id} missing from {page}"));
+        assert!(at > last, "hit order differs from the CLI");
+        last = at;
+    }
+    assert!(page.contains("<mark>"), "highlighted words");
+    // Paging: 25 zebra pages, 20 on the first page.
+    assert!(page.contains("rel=\"next\""));
+    let second = reader.get("/search?q=zebra+stripes&page=2").text();
+    assert_eq!(second.matches("<li>").count(), ZEBRAS - 20, "{second}");
+    assert!(second.contains("rel=\"prev\""));
+
+    // The reading view: metadata, marks with ids to jump between, similar documents.
+    let id = first_id(&env, "attention");
+    let doc = reader.get(&format!("/doc/{id}?q=attention")).text();
+    assert!(doc.contains("Attention Mechanisms in Practice"), "{doc}");
+    assert!(doc.contains("<mark id=\"m0\">"), "{doc}");
+    assert!(doc.contains(&format!("/doc/{id}/raw")));
+    let zebra = first_id(&env, "zebra");
+    let doc = reader.get(&format!("/doc/{zebra}")).text();
+    assert!(doc.contains("Similar documents"), "{doc}");
+    assert!(doc.contains("Zebra note"));
+
+    // The stored original: the PDF as a PDF.
+    let raw = reader.get(&format!("/doc/{id}/raw"));
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.header("content-type"), Some("application/pdf"));
+    assert!(raw.body.starts_with(b"%PDF-"));
+
+    let status = reader.get("/status").text();
+    assert!(status.contains("Refresh the library"));
+    assert!(
+        status.contains(&format!("{} links", ZEBRAS + 2)),
+        "{status}"
+    );
+
+    assert_eq!(reader.get("/doc/ffffffff").status, 404);
+    assert_eq!(reader.get("/nowhere").status, 404);
+}
+
+#[test]
+fn the_api_gives_the_cli_json() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    let api: serde_json::Value =
+        serde_json::from_slice(&reader.get("/api/search?q=quokka&limit=3").body).unwrap();
+    let cli = env
+        .run(&["search", "--json", "-n", "3", "quokka"])
+        .json_lines();
+    assert_eq!(api.as_array().unwrap(), &cli);
+
+    let api: serde_json::Value = serde_json::from_slice(&reader.get("/api/status").body).unwrap();
+    let cli: serde_json::Value =
+        serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
+    assert_eq!(api["documents"], cli["documents"]);
+    assert_eq!(api["totals"], cli["totals"]);
+
+    let bad = reader.get("/api/search?q=");
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("\"error\""));
+}
+
+#[test]
+fn document_fields_are_escaped_and_scripts_are_ours_only() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    let id = first_id(&env, "quokka");
+    for path in [
+        format!("/doc/{id}"),
+        "/search?q=quokka".to_string(),
+        "/status".to_string(),
+    ] {
+        let res = reader.get(&path);
+        let html = res.text();
+        assert!(
+            !html.contains(EVIL_TITLE),
+            "{path} shows the title as markup: {html}"
+        );
+        assert!(html.contains("&lt;img src=x onerror="), "{path}: {html}");
+        assert!(!html.contains("document.title='pwned'</script>"));
+        let csp = res.header("content-security-policy").unwrap_or("");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; script"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("default-src 'none'"));
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    }
+    // A stored page never runs in the reader's origin.
+    let raw = reader.get(&format!("/doc/{id}/raw"));
+    assert_eq!(raw.status, 200);
+    let csp = raw.header("content-security-policy").unwrap_or("");
+    assert!(csp.starts_with("sandbox"), "{csp}");
+}
+
+#[test]
+fn other_hosts_are_refused() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    let port = reader.port;
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1.evil.example:{port}"),
+        "127.0.0.1:1".to_string(),
+    ] {
+        let res = reader.request("GET", "/api/status", &[("Host", &host)], "");
+        assert_eq!(res.status, 421, "Host {host}");
+        assert!(!res.text().contains("documents"));
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let res = reader.request("GET", "/", &[("Host", &host)], "");
+        assert_eq!(res.status, 200, "Host {host}");
+    }
+}
+
+#[test]
+fn a_refresh_needs_this_origin_and_the_token() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    let host = reader.addr.clone();
+    let page = reader.get("/status").text();
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a token in the form")
+        .to_string();
+    let origin = format!("http://{host}");
+
+    let no_token = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Origin", &origin)],
+        "",
+    );
+    assert_eq!(no_token.status, 403);
+    let wrong = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Origin", &origin)],
+        "token=0000",
+    );
+    assert_eq!(wrong.status, 403);
+    let cross = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Origin", "http://evil.example")],
+        &format!("token={token}"),
+    );
+    assert_eq!(cross.status, 403);
+    let cross_site = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Sec-Fetch-Site", "cross-site")],
+        &format!("token={token}"),
+    );
+    assert_eq!(cross_site.status, 403);
+    let get = reader.get("/update");
+    assert_eq!(get.status, 405, "a GET changes nothing");
+
+    let ok = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Origin", &origin)],
+        &format!("token={token}"),
+    );
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some("/status"));
+    // The refresh runs and ends; the status page says how.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let u: serde_json::Value = serde_json::from_slice(&reader.get("/api/update").body).unwrap();
+        if u["running"] == false {
+            assert!(
+                u["last"].as_str().unwrap_or("").contains("unchanged"),
+                "{u}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refresh did not end"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn no_path_leaves_the_library() {
+    let (env, _site) = library();
+    std::fs::write(env.path("secret.txt"), "the secret").unwrap();
+    let reader = Reader::start(&env);
+    for path in [
+        "/doc/..%2F..%2Fsecret.txt",
+        "/doc/..%2Flibrary.json/raw",
+        "/doc/%2e%2e/raw",
+        "/doc/../../secret.txt",
+        "/static/..%2F..%2Fsecret.txt",
+        "/doc/..%5C..%5Csecret.txt/raw",
+    ] {
+        let res = reader.get(path);
+        assert!(
+            res.status == 404 || res.status == 400,
+            "{path}: {}",
+            res.status
+        );
+        assert!(!res.text().contains("the secret"), "{path}");
+    }
+}
