@@ -82,12 +82,23 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
 
 /// The listed links in list order, with pending records for links never fetched.
 pub fn documents(store: &Store) -> Result<Vec<DocRecord>> {
+    Ok(documents_in(store, 0..usize::MAX)?.1)
+}
+
+/// The number of listed links, and the records of those at positions `range` (a page of a
+/// long list reads only its own records).
+pub fn documents_in(
+    store: &Store,
+    range: std::ops::Range<usize>,
+) -> Result<(usize, Vec<DocRecord>)> {
     let Some(manifest) = store.load_manifest()? else {
-        return Ok(vec![]);
+        return Ok((0, vec![]));
     };
     let checked = store.load_checked();
+    let total = manifest.entries.len();
     let mut docs = vec![];
-    for e in &manifest.entries {
+    let end = range.end.min(total);
+    for e in &manifest.entries[range.start.min(end)..end] {
         let rec = store.load_record(&e.id)?.unwrap_or_else(|| DocRecord {
             id: e.id.clone(),
             url: e.url.clone(),
@@ -99,7 +110,7 @@ pub fn documents(store: &Store) -> Result<Vec<DocRecord>> {
         rec.checked_at = last_checked(&rec, checked.get(&e.id)).map(str::to_string);
         docs.push(rec);
     }
-    Ok(docs)
+    Ok((total, docs))
 }
 
 /// When a link was last checked: the later of its record and the library's check log.

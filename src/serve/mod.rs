@@ -124,6 +124,8 @@ pub fn run(cfg: &Config, opts: &ServeOptions) -> Result<()> {
             allowed_hosts: opts.allow_hosts.clone(),
             update: Mutex::new(UpdateState::default()),
         });
+        // Opened before the URL is announced: the first page does not pay for it.
+        let _ = app.library();
         println!("{origin}/");
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -390,9 +392,26 @@ async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     res
 }
 
-async fn status_page(State(app): State<Arc<App>>) -> Response {
-    match crate::commands::target::documents(&app.store) {
-        Ok(docs) => page(pages::status(&docs, &app.token, &app.update_view())),
+/// Links on one page of the status table.
+const STATUS_PAGE: usize = 200;
+
+#[derive(serde::Deserialize)]
+struct PageParam {
+    page: Option<usize>,
+}
+
+async fn status_page(State(app): State<Arc<App>>, Query(p): Query<PageParam>) -> Response {
+    let page_no = p.page.unwrap_or(1).max(1);
+    let start = (page_no - 1).saturating_mul(STATUS_PAGE);
+    match crate::commands::target::documents_in(&app.store, start..start + STATUS_PAGE) {
+        Ok((total, docs)) => page(pages::status(
+            &docs,
+            total,
+            page_no,
+            STATUS_PAGE,
+            &app.token,
+            &app.update_view(),
+        )),
         Err(e) => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Cannot read the library",

@@ -323,12 +323,24 @@ pub struct UpdateView {
 }
 
 /// `/status`: every link, and the refresh button.
-pub fn status(docs: &[DocRecord], token: &str, update: &UpdateView) -> Markup {
+pub fn status(
+    docs: &[DocRecord],
+    total: usize,
+    page: usize,
+    per_page: usize,
+    token: &str,
+    update: &UpdateView,
+) -> Markup {
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
+    let pages = total.div_ceil(per_page).max(1);
     let body = html! {
         h1 { "Status" }
         p.muted {
-            (docs.len()) " links: " (count(State::Ok)) " ok, " (count(State::Failed)) " failed, "
+            (total) " links"
+            @if pages > 1 {
+                " · page " (page) " of " (pages) " · on this page: "
+            } @else { ": " }
+            (count(State::Ok)) " ok, " (count(State::Failed)) " failed, "
             (count(State::Pending)) " pending"
         }
         @if update.running {
@@ -364,6 +376,12 @@ pub fn status(docs: &[DocRecord], token: &str, update: &UpdateView) -> Markup {
                         td.wide.meta { (d.checked_at.as_deref().unwrap_or("—")) }
                     }
                 }
+            }
+        }
+        @if pages > 1 {
+            div.pager {
+                @if page > 1 { a rel="prev" href=(format!("/status?page={}", page - 1)) { "← Previous" } } @else { span {} }
+                @if page < pages { a rel="next" href=(format!("/status?page={}", page + 1)) { "Next →" } }
             }
         }
     };
