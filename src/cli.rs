@@ -63,6 +63,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Read the library in a browser: search, reading view, status and refresh
     Serve(ServeArgs),
+    /// A document's versions: when each was fetched and how much it changed
+    History(HistoryArgs),
+    /// What changed between two versions of a document (unified diff)
+    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -179,6 +183,14 @@ pub struct UpdateArgs {
     /// Indexing threads [default: one per core, up to 8]
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub index_threads: usize,
+
+    /// Keep at most N versions of each document, the current one included [default: all]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_versions: Option<u64>,
+
+    /// Remove the stored copies and versions of links that are no longer on the list
+    #[arg(long)]
+    pub prune: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -227,6 +239,14 @@ pub struct ReadArgs {
     #[arg(long)]
     pub no_pager: bool,
 
+    /// Read an earlier version (numbers as `history` shows them)
+    #[arg(long, value_name = "N", conflicts_with_all = ["raw", "at"])]
+    pub version: Option<u32>,
+
+    /// Read the version that was current at this date (2026-11-30 or 2026-11-30T12:00:00Z)
+    #[arg(long, value_name = "DATE", conflicts_with = "raw")]
+    pub at: Option<String>,
+
     /// Print the document's outline (its section headings) instead of its text
     #[arg(long, conflicts_with_all = ["raw", "section"])]
     pub toc: bool,
@@ -235,6 +255,32 @@ pub struct ReadArgs {
     /// (`--section 3.2`, `--section "Related work"`)
     #[arg(long, value_name = "TITLE", conflicts_with = "raw")]
     pub section: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A document id, the link's URL, or a rank number from the last search
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// One JSON object per version, per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A document id, the link's URL, or a rank number from the last search
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// The older version [default: the one before --to]
+    #[arg(long, value_name = "N")]
+    pub from: Option<u32>,
+
+    /// The newer version [default: the current one]
+    #[arg(long, value_name = "M")]
+    pub to: Option<u32>,
 }
 
 #[derive(Debug, Args)]

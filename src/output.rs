@@ -234,7 +234,18 @@ pub fn status_table(out: &mut dyn Write, docs: &[DocRecord], style: Style) -> io
             } else {
                 ""
             };
-            writeln!(out, "                  {}{}", style.red(&clean(e)), kept)?;
+            let since = d
+                .failing_since
+                .as_deref()
+                .map(|s| format!(" — failing since {s}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "                  {}{}{}",
+                style.red(&clean(e)),
+                kept,
+                since
+            )?;
         } else if let Some(n) = &d.note {
             writeln!(
                 out,

@@ -4,6 +4,7 @@
 //! temporary name and renamed, so a crash at any moment leaves the last good state readable.
 //! A lock file keeps two updates from writing at once.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,63 @@ pub struct DocRecord {
     /// The extractor version that made the stored text (see [`crate::extract::VERSION`]).
     #[serde(default)]
     pub extractor: u32,
+    /// Earlier versions of the document, oldest first; the record itself is the current one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<Version>,
+    /// Since when every refresh has failed (RFC 3339); `None` while it succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+}
+
+/// An earlier version of a document: what a refresh replaced, kept with its files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Version {
+    /// Numbered from 1, the oldest; numbers stay when older versions are dropped.
+    pub version: u32,
+    pub title: String,
+    pub fetched_at: Option<String>,
+    pub http_status: Option<u16>,
+    pub bytes: u64,
+    pub words: usize,
+    pub text_sha256: Option<String>,
+    pub text_file: Option<String>,
+    pub sources: Vec<SourceRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outline: Vec<crate::extract::Heading>,
+}
+
+impl DocRecord {
+    /// The current version's number.
+    pub fn current_version(&self) -> u32 {
+        self.versions.last().map_or(1, |v| v.version + 1)
+    }
+
+    /// The current copy as a [`Version`] (to be kept when a newer one replaces it).
+    pub fn as_version(&self, words: usize) -> Version {
+        Version {
+            version: self.current_version(),
+            title: self.title.clone(),
+            fetched_at: self.fetched_at.clone(),
+            http_status: self.http_status,
+            bytes: self.bytes,
+            words,
+            text_sha256: self.text_sha256.clone(),
+            text_file: self.text_file.clone(),
+            sources: self.sources.clone(),
+            outline: self.outline.clone(),
+        }
+    }
+
+    /// Every file (under `raw/` and `text/`) the record and its versions use.
+    pub fn files(&self) -> (HashSet<&str>, HashSet<&str>) {
+        let mut raw: HashSet<&str> = self.sources.iter().map(|s| s.raw_file.as_str()).collect();
+        let mut text: HashSet<&str> = self.text_file.as_deref().into_iter().collect();
+        for v in &self.versions {
+            raw.extend(v.sources.iter().map(|s| s.raw_file.as_str()));
+            text.extend(v.text_file.as_deref());
+        }
+        (raw, text)
+    }
 }
 
 /// The lists the library was built from and their links, in order.
@@ -404,19 +462,59 @@ impl Store {
             &self.root.join("docs").join(format!("{}.json", rec.id)),
             rec,
         )?;
+        // Only after the record that no longer needs them is safely written: a crash before
+        // this leaves unused files, never a record pointing at a missing one.
         if let Some(prev) = previous {
-            for s in &prev.sources {
-                if !rec.sources.iter().any(|n| n.raw_file == s.raw_file) {
-                    let _ = fs::remove_file(self.root.join("raw").join(&s.raw_file));
-                }
+            let (raw_now, text_now) = rec.files();
+            let (raw_then, text_then) = prev.files();
+            for f in raw_then.difference(&raw_now) {
+                let _ = fs::remove_file(self.root.join("raw").join(f));
             }
-            if let Some(old) = &prev.text_file
-                && prev.text_file != rec.text_file
-            {
-                let _ = fs::remove_file(self.root.join("text").join(old));
+            for f in text_then.difference(&text_now) {
+                let _ = fs::remove_file(self.root.join("text").join(f));
             }
         }
         Ok(())
+    }
+
+    /// Removes a record and every file it and its versions use.
+    pub fn remove_record(&self, rec: &DocRecord) -> Result<(), StoreError> {
+        let path = self.root.join("docs").join(format!("{}.json", rec.id));
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+        let (raw, text) = rec.files();
+        for f in raw {
+            let _ = fs::remove_file(self.root.join("raw").join(f));
+        }
+        for f in text {
+            let _ = fs::remove_file(self.root.join("text").join(f));
+        }
+        Ok(())
+    }
+
+    /// Bytes on disk of a record's earlier versions (files the current copy does not share).
+    pub fn version_bytes(&self, rec: &DocRecord) -> u64 {
+        let current = DocRecord {
+            versions: vec![],
+            ..rec.clone()
+        };
+        let (raw_now, text_now) = current.files();
+        let (raw, text) = rec.files();
+        let size = |dir: &str, f: &str| {
+            fs::metadata(self.root.join(dir).join(f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        raw.difference(&raw_now)
+            .map(|f| size("raw", f))
+            .sum::<u64>()
+            + text
+                .difference(&text_now)
+                .map(|f| size("text", f))
+                .sum::<u64>()
     }
 
     /// All stored records, in no particular order; damaged ones are repaired as

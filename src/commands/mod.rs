@@ -1,7 +1,9 @@
 //! The command layer: the only place where the pipeline's stages meet.
 
+pub mod diff;
 pub mod export;
 pub mod extract;
+pub mod history;
 pub mod open;
 pub mod read;
 pub mod search;
@@ -10,6 +12,7 @@ pub mod similar;
 pub mod status;
 pub mod target;
 pub mod update;
+pub mod versions;
 
 use anyhow::Result;
 
@@ -91,6 +94,8 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Some(Command::Open(args)) => open::command(&cfg, &args),
         Some(Command::Export(args)) => export::command(&cfg, &args),
         Some(Command::Serve(args)) => serve::command(&cfg, &args),
+        Some(Command::History(args)) => history::command(&cfg, &args),
+        Some(Command::Diff(args)) => diff::command(&cfg, &args),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when it cannot write.
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -33,6 +33,37 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let (rec, last_query) = super::target::find(&store, &args.target)?;
     let query = args.query.clone().or(last_query);
+    // An earlier version reads like the current one, with a line that says which it is.
+    let chosen = match (args.version, &args.at) {
+        (Some(n), _) => Some(super::versions::numbered(&rec, &store, n)?),
+        (None, Some(date)) => Some(super::versions::at(&rec, &store, date)?),
+        (None, None) => None,
+    };
+    let current = rec.current_version();
+    let (rec, version_line) = match chosen {
+        Some(v) if v.version != current => {
+            let line = format!(
+                "version {} of {}, fetched {} — the current version is {current}",
+                v.version,
+                current,
+                v.fetched_at.as_deref().unwrap_or("(unknown)")
+            );
+            let old = DocRecord {
+                title: v.title,
+                fetched_at: v.fetched_at,
+                text_file: v.text_file,
+                outline: v.outline,
+                sources: v.sources,
+                ..rec
+            };
+            (old, Some(line))
+        }
+        Some(_) => (
+            rec,
+            Some(format!("version {current} of {current} (current)")),
+        ),
+        None => (rec, None),
+    };
     if args.raw {
         let src = main_source(&rec)?;
         let bytes = store.read_raw(&src.raw_file)?;
@@ -72,7 +103,11 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     if !ranges.is_empty() {
         body = output::highlight_ranges(&body, &ranges, style);
     }
-    let page = format!("{}\n{}\n", output::read_header(&rec, style), body);
+    let mut header = output::read_header(&rec, style);
+    if let Some(line) = &version_line {
+        header = header.replacen('─', &format!("{}\n─", style.bold(line)), 1);
+    }
+    let page = format!("{header}\n{body}\n");
     if cfg.stdout_tty && !args.no_pager {
         page_through(&page, first_match.as_deref())?;
     } else {

@@ -12,7 +12,8 @@ use crate::output::{self, Style};
 use crate::store::{DocRecord, State, Store};
 
 /// The library's links and totals, as `status --json` (and the web reader's API) give them.
-pub fn status_json(library: &std::path::Path, docs: &[DocRecord]) -> serde_json::Value {
+pub fn status_json(store: &Store, docs: &[DocRecord]) -> serde_json::Value {
+    let library = store.root();
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
     let list: Vec<_> = docs
         .iter()
@@ -23,6 +24,7 @@ pub fn status_json(library: &std::path::Path, docs: &[DocRecord]) -> serde_json:
                 "http_status": d.http_status, "bytes": d.bytes, "text_chars": d.text_chars,
                 "fetched_at": d.fetched_at, "checked_at": d.checked_at,
                 "last_error": d.last_error, "note": d.note, "thin": d.thin,
+                "versions": d.versions.len() + 1, "failing_since": d.failing_since,
             })
         })
         .collect();
@@ -31,8 +33,18 @@ pub fn status_json(library: &std::path::Path, docs: &[DocRecord]) -> serde_json:
         "documents": list,
         "totals": {"total": docs.len(), "ok": count(State::Ok), "failed": count(State::Failed),
                     "pending": count(State::Pending),
-                    "with_errors": docs.iter().filter(|d| d.last_error.is_some()).count()},
+                    "with_errors": docs.iter().filter(|d| d.last_error.is_some()).count(),
+                    "earlier_versions": docs.iter().map(|d| d.versions.len()).sum::<usize>(),
+                    "earlier_versions_bytes": earlier_bytes(store, docs)},
     })
+}
+
+/// Disk space of the documents' earlier versions.
+fn earlier_bytes(store: &Store, docs: &[DocRecord]) -> u64 {
+    docs.iter()
+        .filter(|d| !d.versions.is_empty())
+        .map(|d| store.version_bytes(d))
+        .sum()
 }
 
 pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
@@ -47,7 +59,7 @@ pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let v = status_json(&cfg.index_dir, &docs);
+        let v = status_json(&store, &docs);
         writeln!(out, "{v}")?;
         return Ok(Exit::Success);
     }
@@ -66,5 +78,13 @@ pub fn command(cfg: &Config, args: &StatusArgs) -> Result<Exit> {
         docs.len(),
         cfg.index_dir.display()
     )?;
+    let earlier: usize = docs.iter().map(|d| d.versions.len()).sum();
+    if earlier > 0 {
+        writeln!(
+            out,
+            "{earlier} earlier versions kept, {:.1} MB (`rl-search history ID`; bound them with `update --keep-versions N`)",
+            earlier_bytes(&store, &docs) as f64 / 1e6
+        )?;
+    }
     Ok(Exit::Success)
 }

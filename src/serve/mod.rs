@@ -510,11 +510,9 @@ async fn api_search(State(app): State<Arc<App>>, Query(p): Query<ApiSearch>) -> 
 
 async fn api_status(State(app): State<Arc<App>>) -> Response {
     match crate::commands::target::documents(&app.store) {
-        Ok(docs) => axum::Json(crate::commands::status::status_json(
-            &app.cfg.index_dir,
-            &docs,
-        ))
-        .into_response(),
+        Ok(docs) => {
+            axum::Json(crate::commands::status::status_json(&app.store, &docs)).into_response()
+        }
         Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
     }
 }

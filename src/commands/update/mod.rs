@@ -39,6 +39,10 @@ pub struct UpdateSettings {
     pub index_threads: usize,
     /// Counters another thread can watch (the web reader's progress).
     pub progress: Option<Arc<Progress>>,
+    /// Versions kept per document, the current one included (`None`: all).
+    pub keep_versions: Option<usize>,
+    /// Remove the records and files of links no longer on the list.
+    pub prune: bool,
 }
 
 /// How far an update is: links in the list, links done, links failed.
@@ -62,6 +66,8 @@ impl Default for UpdateSettings {
             pdf_timeout: DEFAULT_PDF_TIMEOUT,
             index_threads: 0,
             progress: None,
+            keep_versions: None,
+            prune: false,
         }
     }
 }
@@ -88,6 +94,9 @@ pub struct Report {
     pub failed: Vec<(String, String, bool)>,
     pub indexed: usize,
     pub removed: usize,
+    /// Documents (and their versions) removed from the library by --prune.
+    pub pruned: usize,
+    pub pruned_versions: usize,
 }
 
 /// Runs an update and returns its report; errors are fatal (list unreadable, library locked).
@@ -151,6 +160,18 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
     report.indexed = indexed;
     report.removed = removed;
+    if settings.prune {
+        // Records of links no longer listed, with all their versions; the index no longer
+        // has them (sync removed them above).
+        let listed: HashSet<&str> = manifest.entries.iter().map(|e| e.id.as_str()).collect();
+        for rec in store.records() {
+            if !listed.contains(rec.id.as_str()) {
+                report.pruned_versions += rec.versions.len() + 1;
+                store.remove_record(&rec)?;
+                report.pruned += 1;
+            }
+        }
+    }
     Ok(report)
 }
 
@@ -342,6 +363,8 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         pdf_timeout: args.pdf_timeout.into(),
         index_threads: args.index_threads,
         progress: None,
+        keep_versions: args.keep_versions.map(|n| n as usize),
+        prune: args.prune,
     })
 }
 
@@ -361,6 +384,12 @@ pub fn print_report(r: &Report, cfg: &Config) {
     line += &format!("; {} indexed", r.indexed);
     if r.removed > 0 {
         line += &format!(", {} removed from the index", r.removed);
+    }
+    if r.pruned > 0 {
+        line += &format!(
+            "; pruned {} documents no longer listed ({} versions)",
+            r.pruned, r.pruned_versions
+        );
     }
     println!("{line}");
     for (url, reason, kept) in &r.failed {

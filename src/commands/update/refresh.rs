@@ -59,14 +59,23 @@ pub(super) async fn refresh(
             // Nothing to write when only the check time moved: that goes to the library's
             // check log, once per update, instead of one fsync'd record per link.
             let same = listed_as_before
-                && prev
-                    .as_ref()
-                    .is_some_and(|p| p.last_error.is_none() && p.sources == sources);
+                && prev.as_ref().is_some_and(|p| {
+                    p.last_error.is_none()
+                        && p.sources == sources
+                        && settings
+                            .keep_versions
+                            .is_none_or(|k| p.versions.len() < k.max(1))
+                });
             if same {
                 return Change::Unchanged;
             }
             rec.sources = sources;
             rec.last_error = None;
+            rec.failing_since = None;
+            if let Some(keep) = settings.keep_versions {
+                let drop = rec.versions.len().saturating_sub(keep.saturating_sub(1));
+                rec.versions.drain(..drop);
+            }
             Change::Unchanged
         }
         Ok(Built::New(mut new_rec)) => {
@@ -81,6 +90,25 @@ pub(super) async fn refresh(
             if let Some(p) = same_bytes {
                 new_rec.fetched_at = p.fetched_at.clone();
             }
+            // New content keeps the copy it replaces as a version; the same bytes made into
+            // text again (a newer extractor) do not make a version.
+            if let Some(p) = prev_ok {
+                new_rec.versions = p.versions.clone();
+                if same_bytes.is_none() {
+                    let words = p
+                        .text_file
+                        .as_deref()
+                        .and_then(|f| store.read_text(f).ok())
+                        .map_or(0, |t| t.split_whitespace().count());
+                    new_rec.versions.push(p.as_version(words));
+                }
+                if let Some(keep) = settings.keep_versions {
+                    // `keep` counts the current version too.
+                    let earlier = keep.saturating_sub(1);
+                    let drop = new_rec.versions.len().saturating_sub(earlier);
+                    new_rec.versions.drain(..drop);
+                }
+            }
             let change = match (prev_ok, same_bytes) {
                 (Some(p), Some(_)) if p.text_sha256 == new_rec.text_sha256 => Change::Unchanged,
                 (Some(_), _) => Change::Changed,
@@ -93,6 +121,9 @@ pub(super) async fn refresh(
             // The report and the record keep the line a person reads.
             let reason = crate::errors::chain(&failure);
             rec.last_error = Some(reason.clone());
+            if rec.failing_since.is_none() {
+                rec.failing_since = rec.checked_at.clone();
+            }
             if let Some(s) = failure.status() {
                 rec.http_status = Some(s);
             }
@@ -322,6 +353,8 @@ async fn fetch_and_build(
         sources,
         outline: doc.outline,
         extractor: crate::extract::VERSION,
+        versions: vec![],
+        failing_since: None,
     })))
 }
 
