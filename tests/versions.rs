@@ -347,3 +347,28 @@ fn a_kill_mid_update_never_loses_a_version() {
     update(&env, &l, &[]);
     check(true);
 }
+
+#[test]
+fn the_web_reader_lists_versions_and_shows_what_changed() {
+    let v = Arc::new(AtomicUsize::new(0));
+    let server = site(v.clone());
+    let env = Env::new();
+    let l = list(&env, &server, &["/page"]);
+    update(&env, &l, &[]);
+    v.store(1, Ordering::SeqCst);
+    update(&env, &l, &[]);
+    let id = env.run(&["search", "--json", "kites"]).json_lines()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reader = common::reader::Reader::start(&env);
+    let doc = reader.get(&format!("/doc/{id}")).text();
+    assert!(doc.contains("Versions</strong> (2)"), "{doc}");
+    assert!(doc.contains(&format!("/doc/{id}?version=1")));
+    let old = reader.get(&format!("/doc/{id}?version=1")).text();
+    assert!(old.contains("Version 1 of 2"), "{old}");
+    assert!(!old.contains("zeppelin"));
+    let diff = reader.get(&format!("/doc/{id}/diff")).text();
+    assert!(diff.contains(&format!("<ins>{ZEPPELIN}</ins>")), "{diff}");
+    assert_eq!(reader.get(&format!("/doc/{id}?version=9")).status, 404);
+}

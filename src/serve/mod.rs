@@ -165,6 +165,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/search", get(search_page))
         .route("/doc/{id}", get(doc_page))
         .route("/doc/{id}/raw", get(raw))
+        .route("/doc/{id}/diff", get(diff_page))
         .route("/status", get(status_page))
         .route("/update", post(start_update))
         .route("/api/search", get(api_search))
@@ -307,6 +308,7 @@ fn record(app: &App, id: &str) -> Option<DocRecord> {
 struct DocParams {
     #[serde(default)]
     q: String,
+    version: Option<u32>,
 }
 
 async fn doc_page(
@@ -320,6 +322,32 @@ async fn doc_page(
             "Not found",
             "No document has this id.",
         );
+    };
+    let all = crate::commands::versions::all(&rec, &app.store);
+    let current = rec.current_version();
+    // An earlier version reads like the current one, under a banner.
+    let (rec, shown) = match params.version.filter(|&v| v != current) {
+        Some(n) => match all.iter().find(|v| v.version == n) {
+            Some(v) => (
+                DocRecord {
+                    title: v.title.clone(),
+                    fetched_at: v.fetched_at.clone(),
+                    text_file: v.text_file.clone(),
+                    outline: v.outline.clone(),
+                    sources: v.sources.clone(),
+                    ..rec
+                },
+                n,
+            ),
+            None => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    &rec.title,
+                    &format!("This document has no version {n}."),
+                );
+            }
+        },
+        None => (rec, current),
     };
     let Some(text) = rec
         .text_file
@@ -340,7 +368,49 @@ async fn doc_page(
         .library()
         .and_then(|lib| search::similar(&lib, &rec.id, 5).ok().flatten())
         .unwrap_or_default();
-    page(pages::document(&rec, &text, &params.q, &similar))
+    page(pages::document(
+        &rec, &text, &params.q, &similar, &all, shown, current,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct DiffParams {
+    from: Option<u32>,
+    to: Option<u32>,
+}
+
+/// What changed between two versions, line by line, the changed words marked.
+async fn diff_page(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(p): Query<DiffParams>,
+) -> Response {
+    let Some(rec) = record(&app, &id) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No document has this id.",
+        );
+    };
+    let all = crate::commands::versions::all(&rec, &app.store);
+    let to = p.to.unwrap_or(rec.current_version());
+    let from = p.from.unwrap_or_else(|| {
+        all.iter()
+            .rev()
+            .map(|v| v.version)
+            .find(|&n| n < to)
+            .unwrap_or(to)
+    });
+    let (Some(old), Some(new)) = (
+        all.iter().find(|v| v.version == from),
+        all.iter().find(|v| v.version == to),
+    ) else {
+        return problem(StatusCode::NOT_FOUND, &rec.title, "No such versions.");
+    };
+    let text = |v: &crate::store::Version| {
+        crate::commands::versions::text(&app.store, &rec, v).unwrap_or_default()
+    };
+    page(pages::diff(&rec, old, new, &text(old), &text(new)))
 }
 
 /// The stored original. A PDF shows inline; HTML and anything else that a browser could run

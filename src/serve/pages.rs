@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::extract::Heading;
 use crate::search::Hit;
-use crate::store::{DocRecord, State};
+use crate::store::{DocRecord, State, Version};
 
 /// The frame of every page: a header with the search box, the page, the script.
 pub fn layout(title: &str, q: &str, refresh: bool, body: Markup) -> Markup {
@@ -194,7 +194,15 @@ fn heading_line(h: &Heading) -> String {
 }
 
 /// `/doc/ID`: the reading view.
-pub fn document(rec: &DocRecord, text: &str, q: &str, similar: &[Hit]) -> Markup {
+pub fn document(
+    rec: &DocRecord,
+    text: &str,
+    q: &str,
+    similar: &[Hit],
+    versions: &[Version],
+    shown: u32,
+    current: u32,
+) -> Markup {
     // Headings are found in order among the blocks, so a heading's text elsewhere in a
     // paragraph is not mistaken for it.
     let blocks: Vec<&str> = text.split("\n\n").collect();
@@ -268,6 +276,14 @@ pub fn document(rec: &DocRecord, text: &str, q: &str, similar: &[Hit]) -> Markup
                     a #mark-next href="#m0" title="Next match (n)" { "↓" }
                 }
             }
+            @if shown != current {
+                p.banner {
+                    "Version " (shown) " of " (current) ", fetched "
+                    (rec.fetched_at.as_deref().unwrap_or("(unknown)")) " · "
+                    a href=(format!("/doc/{}", rec.id)) { "the current version" } " · "
+                    a href=(format!("/doc/{}/diff?from={shown}&to={current}", rec.id)) { "what changed since" }
+                }
+            }
             h1 { (rec.title) }
             div.meta {
                 (rec.kind)
@@ -279,6 +295,24 @@ pub fn document(rec: &DocRecord, text: &str, q: &str, similar: &[Hit]) -> Markup
                 a href=(rec.url) rel="noreferrer" { (source_host) } " · "
                 a href=(format!("/doc/{}/raw", rec.id)) { "stored original" }
                 @if let Some(n) = &rec.note { " · " (n) }
+            }
+            @if versions.len() > 1 {
+                details.toc.versions {
+                    summary { strong { "Versions" } " (" (versions.len()) ")" }
+                    ol {
+                        @for (i, v) in versions.iter().enumerate().rev() {
+                            li {
+                                @if v.version == shown { strong { "version " (v.version) } }
+                                @else { a href=(format!("/doc/{}?version={}", rec.id, v.version)) { "version " (v.version) } }
+                                " · " (v.fetched_at.as_deref().unwrap_or("?")) " · " (v.words) " words"
+                                @if v.version == current { " · current" }
+                                @if i > 0 {
+                                    " · " a href=(format!("/doc/{}/diff?from={}&to={}", rec.id, versions[i - 1].version, v.version)) { "changes" }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             @if !rec.outline.is_empty() {
                 details.toc open[rec.outline.len() <= 40] {
@@ -309,6 +343,55 @@ pub fn document(rec: &DocRecord, text: &str, q: &str, similar: &[Hit]) -> Markup
         }
     };
     layout(&rec.title, q, false, body)
+}
+
+/// `/doc/ID/diff`: two versions' texts compared paragraph by paragraph; removed paragraphs
+/// struck through, added ones underlined, the changed words within them marked.
+pub fn diff(rec: &DocRecord, old: &Version, new: &Version, a: &str, b: &str) -> Markup {
+    use similar::{ChangeTag, TextDiff};
+    let lines = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let (a, b) = (lines(a), lines(b));
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(5))
+        .diff_lines(&a, &b);
+    let mut hunks: Vec<Markup> = vec![];
+    for group in diff.grouped_ops(1) {
+        let mut rows: Vec<Markup> = vec![];
+        for op in &group {
+            for change in diff.iter_inline_changes(op) {
+                let parts: Vec<(bool, String)> = change
+                    .iter_strings_lossy()
+                    .map(|(e, s)| (e, s.trim_end_matches('\n').to_string()))
+                    .collect();
+                let inner =
+                    html! { @for (e, s) in &parts { @if *e { mark { (s) } } @else { (s) } } };
+                rows.push(match change.tag() {
+                    ChangeTag::Delete => html! { p.del { del { (inner) } } },
+                    ChangeTag::Insert => html! { p.ins { ins { (inner) } } },
+                    ChangeTag::Equal => html! { p.same { (inner) } },
+                });
+            }
+        }
+        hunks.push(html! { section.hunk { @for r in rows { (r) } } });
+    }
+    let body = html! {
+        article {
+            h1 { (rec.title) }
+            p.meta {
+                "Changes from version " (old.version) " (" (old.fetched_at.as_deref().unwrap_or("?"))
+                ") to version " (new.version) " (" (new.fetched_at.as_deref().unwrap_or("?")) ") · "
+                a href=(format!("/doc/{}", rec.id)) { "back to the document" }
+            }
+            @if hunks.is_empty() { p { "No differences." } }
+            @for h in hunks { (h) }
+        }
+    };
+    layout(&format!("Changes · {}", rec.title), "", false, body)
 }
 
 /// The state of a refresh started from the status page.
