@@ -127,6 +127,10 @@ pub struct ExportArgs {
     /// first 65,535 words of a field)
     #[arg(long, value_name = "WORDS", default_value_t = crate::commands::export::DEFAULT_CHUNK_WORDS)]
     pub chunk_words: usize,
+
+    /// Also export earlier versions (ids `ID-vN-CHUNK`, with `version` and `current`)
+    #[arg(long)]
+    pub all_versions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +222,10 @@ pub struct SearchArgs {
     /// One JSON object per hit, per line
     #[arg(long)]
     pub json: bool,
+
+    /// Also search earlier versions of documents (marked as such)
+    #[arg(long)]
+    pub all_versions: bool,
 }
 
 #[derive(Debug, Args)]

@@ -81,6 +81,16 @@ pub fn hits(
             style.cyan(&format!("id {}", hit.id))
         )?;
         writeln!(out, "{pad}{}", clean(&hit.url))?;
+        if let Some(v) = hit.version {
+            writeln!(
+                out,
+                "{pad}{}",
+                style.red(&format!(
+                    "earlier version {v}: rl-search read {} --version {v}",
+                    hit.id
+                ))
+            )?;
+        }
         if !hit.snippet.is_empty() {
             let snippet = render_snippet(&hit.snippet, &hit.highlights, style);
             match columns {
@@ -276,6 +286,7 @@ mod tests {
             score: 1.0,
             highlights: vec![0..7, 8..12],
             snippet,
+            version: None,
         };
         let mut out = Vec::new();
         hits(&mut out, &[hit], Style { color: true }, Some(40)).unwrap();

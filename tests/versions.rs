@@ -155,9 +155,55 @@ fn a_changed_page_keeps_its_old_version() {
     assert_eq!(same.code(), 0);
     assert!(same.stdout().is_empty());
 
-    // Search finds the new word in the current version.
+    // Search finds the new word in the current version; --all-versions adds the earlier
+    // version of a page whose old text matches, marked, right after its current version.
     let hits = env.run(&["search", "--json", "zeppelin"]).json_lines();
     assert_eq!(hits.len(), 1);
+    assert!(hits[0].get("version").is_none());
+    let all = env
+        .run(&["search", "--json", "--all-versions", "reel"])
+        .json_lines();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all[0].get("version").is_none());
+    assert_eq!(all[1]["version"], 1);
+    assert_eq!(all[1]["id"], all[0]["id"]);
+    let human = env.run(&["search", "--all-versions", "reel"]).stdout();
+    assert!(
+        human.contains("earlier version 1: rl-search read"),
+        "{human}"
+    );
+    assert_eq!(
+        env.run(&["search", "--json", "--all-versions", "zeppelin"])
+            .json_lines()
+            .len(),
+        1
+    );
+
+    // Export with every version: stable ids per version.
+    let export = env.run(&["export", "--all-versions"]).json_lines();
+    let ids: Vec<(String, u64, bool)> = export
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_string(),
+                d["version"].as_u64().unwrap(),
+                d["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let doc = all[0]["id"].as_str().unwrap();
+    assert_eq!(
+        ids,
+        vec![
+            (format!("{doc}-v1-0"), 1, false),
+            (format!("{doc}-0"), 2, true)
+        ]
+    );
+    assert!(export[0]["text"].as_str().unwrap().contains(STRINGS));
+    assert!(!export[0]["text"].as_str().unwrap().contains("zeppelin"));
+    let plain = env.run(&["export"]).json_lines();
+    assert_eq!(plain.len(), 1);
+    assert!(plain[0].get("version").is_none());
 }
 
 #[test]

@@ -49,34 +49,76 @@ pub fn chunks(text: &str, words: usize) -> Vec<String> {
     out
 }
 
+/// One text of a document to export: the current one (`version` None) or an earlier one.
+struct Exported<'a> {
+    version: Option<u32>,
+    title: &'a str,
+    file: Option<&'a str>,
+    fetched_at: Option<&'a str>,
+}
+
 pub fn command(cfg: &Config, args: &ExportArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let docs = super::target::documents(&store)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut written = 0;
     for rec in docs.iter().filter(|d| d.state == State::Ok) {
-        let Some(file) = &rec.text_file else { continue };
-        let text = store.read_text(file)?;
-        let parts = chunks(&text, args.chunk_words);
-        let total = parts.len();
-        for (i, part) in parts.into_iter().enumerate() {
-            let id = format!("{}-{i}", rec.id);
-            let doc = json!({
-                "id": id, "doc_id": rec.id, "chunk": i, "chunks": total,
-                "url": rec.url, "title": rec.title, "link_text": rec.link_text,
-                "section": rec.section, "kind": rec.kind, "host": crate::resolve::host_of(&rec.url),
-                "author": rec.author, "published": rec.published, "fetched_at": rec.fetched_at,
-                "text": part,
-            });
-            if args.format == ExportFormat::EsBulk {
-                writeln!(
-                    out,
-                    "{}",
-                    json!({"index": {"_index": args.index_name, "_id": id}})
-                )?;
+        // The current text (ids `ID-CHUNK`, stable across exports), then with --all-versions
+        // each earlier one (`ID-vN-CHUNK`).
+        let mut texts: Vec<Exported> = vec![];
+        if args.all_versions {
+            for v in &rec.versions {
+                texts.push(Exported {
+                    version: Some(v.version),
+                    title: &v.title,
+                    file: v.text_file.as_deref(),
+                    fetched_at: v.fetched_at.as_deref(),
+                });
             }
-            writeln!(out, "{doc}")?;
-            written += 1;
+        }
+        texts.push(Exported {
+            version: None,
+            title: &rec.title,
+            file: rec.text_file.as_deref(),
+            fetched_at: rec.fetched_at.as_deref(),
+        });
+        for Exported {
+            version,
+            title,
+            file,
+            fetched_at,
+        } in texts
+        {
+            let Some(file) = file else { continue };
+            let text = store.read_text(file)?;
+            let parts = chunks(&text, args.chunk_words);
+            let total = parts.len();
+            for (i, part) in parts.into_iter().enumerate() {
+                let id = match version {
+                    Some(v) => format!("{}-v{v}-{i}", rec.id),
+                    None => format!("{}-{i}", rec.id),
+                };
+                let mut doc = json!({
+                    "id": id, "doc_id": rec.id, "chunk": i, "chunks": total,
+                    "url": rec.url, "title": title, "link_text": rec.link_text,
+                    "section": rec.section, "kind": rec.kind, "host": crate::resolve::host_of(&rec.url),
+                    "author": rec.author, "published": rec.published, "fetched_at": fetched_at,
+                    "text": part,
+                });
+                if args.all_versions {
+                    doc["version"] = version.unwrap_or(rec.current_version()).into();
+                    doc["current"] = version.is_none().into();
+                }
+                if args.format == ExportFormat::EsBulk {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"index": {"_index": args.index_name, "_id": id}})
+                    )?;
+                }
+                writeln!(out, "{doc}")?;
+                written += 1;
+            }
         }
     }
     out.flush()?;

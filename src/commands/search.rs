@@ -44,7 +44,11 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
             LibraryIndex::open_or_create(&store.tantivy_dir())?
         }
     };
-    let search::Results { hits, notes } = search::search(&lib, &query, &opts)?;
+    let search::Results { mut hits, notes } = search::search(&lib, &query, &opts)?;
+    if args.all_versions {
+        let earlier = search::search_earlier_versions(&store, &query, &opts)?;
+        hits = search::merge_hits(hits, earlier, opts.limit);
+    }
     for note in notes {
         eprintln!("rl-search: note: {note}");
     }

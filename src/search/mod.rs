@@ -61,6 +61,9 @@ pub struct Hit {
     /// Byte ranges of `snippet` that matched the query.
     #[serde(skip)]
     pub highlights: Vec<Range<usize>>,
+    /// For a hit in an earlier version (`search --all-versions`): its number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 /// What a search found, and notes for the user on how the query was read.
@@ -148,6 +151,75 @@ pub fn search_with(
         hits,
         notes: parsed.notes,
     })
+}
+
+/// Earlier versions of the library's documents (`search --all-versions`): indexed in memory
+/// for this one search — versions are asked for rarely, and the main index's statistics stay
+/// those of the current texts — and ranked with the same code.
+pub fn search_earlier_versions(
+    store: &crate::store::Store,
+    text: &str,
+    opts: &SearchOptions,
+) -> Result<Vec<Hit>, SearchError> {
+    let lib = LibraryIndex::in_ram();
+    let mut writer = lib.writer()?;
+    let mut any = false;
+    for rec in store.records() {
+        for v in &rec.versions {
+            let Some(body) = v.text_file.as_deref().and_then(|f| store.read_text(f).ok()) else {
+                continue;
+            };
+            writer.upsert(&crate::index::IndexDoc {
+                id: format!("{}@v{}", rec.id, v.version),
+                url: rec.url.clone(),
+                host: crate::resolve::host_of(&rec.url),
+                kind: rec.kind.clone(),
+                title: v.title.clone(),
+                link_text: rec.link_text.clone(),
+                section: rec.section.clone(),
+                author: rec.author.clone().unwrap_or_default(),
+                body,
+                hash: v.text_sha256.clone().unwrap_or_default(),
+            })?;
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(vec![]);
+    }
+    writer.finish()?;
+    lib.reload()?;
+    let mut hits = search(&lib, text, opts)?.hits;
+    for h in &mut hits {
+        if let Some((id, v)) = h.id.split_once("@v") {
+            h.version = v.parse().ok();
+            h.id = id.to_string();
+        }
+    }
+    Ok(hits)
+}
+
+/// Current and earlier hits in one list: each document's earlier versions right after it
+/// (newest first), then earlier versions of documents whose current text does not match;
+/// ranks renumbered. Scores from the two indexes are not comparable (the in-memory one
+/// has other word statistics), so the current ranking decides the order.
+pub fn merge_hits(current: Vec<Hit>, mut earlier: Vec<Hit>, limit: usize) -> Vec<Hit> {
+    earlier.sort_by_key(|h| std::cmp::Reverse(h.version));
+    let mut out = vec![];
+    for hit in current {
+        let id = hit.id.clone();
+        out.push(hit);
+        let (mine, rest): (Vec<Hit>, Vec<Hit>) = earlier.into_iter().partition(|e| e.id == id);
+        out.extend(mine);
+        earlier = rest;
+    }
+    earlier.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out.extend(earlier);
+    out.truncate(limit);
+    for (i, h) in out.iter_mut().enumerate() {
+        h.rank = i + 1;
+    }
+    out
 }
 
 #[cfg(test)]

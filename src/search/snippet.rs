@@ -77,6 +77,7 @@ pub fn hits(
             score,
             snippet: text,
             highlights,
+            version: None,
         });
     }
     Ok(hits)
