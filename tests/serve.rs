@@ -260,3 +260,76 @@ fn no_path_leaves_the_library() {
         assert!(!res.text().contains("the secret"), "{path}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_it_cleanly() {
+    let (env, _site) = library();
+    let mut reader = Reader::start(&env);
+    assert_eq!(reader.get("/").status, 200);
+    let status = reader.interrupt();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn open_starts_the_browser_on_the_served_url() {
+    let (env, _site) = library();
+    let seen = env.path("opened.txt");
+    let script = env.write(
+        "browser.sh",
+        &format!("#!/bin/sh\necho \"$1\" > {}\n", seen.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let reader =
+        Reader::start_with_env(&env, &["--open"], &[("BROWSER", script.to_str().unwrap())]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), reader.url);
+}
+
+#[test]
+fn a_refresh_honours_the_library_lock() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    // Another update holds the library.
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(env.library().join(".lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let host = reader.addr.clone();
+    let page = reader.get("/status").text();
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let ok = reader.request(
+        "POST",
+        "/update",
+        &[("Host", &host), ("Sec-Fetch-Site", "same-origin")],
+        &format!("token={token}"),
+    );
+    assert_eq!(ok.status, 303);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let u: serde_json::Value = serde_json::from_slice(&reader.get("/api/update").body).unwrap();
+        if u["running"] == false && u["last"].is_string() {
+            let last = u["last"].as_str().unwrap();
+            assert!(
+                last.contains("being updated by another rl-search"),
+                "{last}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no answer: {u}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = reader.get("/status").text();
+    assert!(status.contains("The refresh failed"), "{status}");
+    drop(lock);
+}

@@ -81,10 +81,15 @@ impl Reader {
     }
 
     pub fn start_with(env: &Env, extra: &[&str]) -> Reader {
+        Self::start_with_env(env, extra, &[])
+    }
+
+    pub fn start_with_env(env: &Env, extra: &[&str], vars: &[(&str, &str)]) -> Reader {
         let mut args = vec!["serve", "--port", "0"];
         args.extend_from_slice(extra);
         let mut child = env
             .command(env.dir.path(), &args)
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -110,6 +115,26 @@ impl Reader {
             addr,
             port,
             url,
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and waits for the exit, at most 10 s.
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Ctrl-C did not stop the server"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
