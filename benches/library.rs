@@ -137,6 +137,8 @@ fn generate(dir: &Path, docs: usize, port: u16) -> u64 {
             text_file: Some(text_file),
             fetched_at: Some("2026-01-01T00:00:00Z".into()),
             checked_at: Some("2026-01-01T00:00:00Z".into()),
+            // Made by this version's extractor: an unchanged update re-extracts nothing.
+            extractor: rl_search::extract::VERSION,
             sources: vec![SourceRecord {
                 url: url.clone(),
                 final_url: url.clone(),
@@ -392,6 +394,8 @@ fn main() {
         println!("| cold search | not measured: dropping the page cache is not permitted here |");
     }
 
+    serve_latency(&bin, &lib_s);
+
     {
         let (wall, rss, out) = timed(&bin, &["--index", &lib_s, "update", "--per-host", "8"]);
         assert!(out.contains(&format!("{docs} unchanged")), "{out}");
@@ -402,4 +406,58 @@ fn main() {
             out.lines().next().unwrap_or("")
         );
     }
+}
+
+/// Server time of the web reader's pages (loopback, one connection per request): the first
+/// page right after start, then warm percentiles.
+fn serve_latency(bin: &Path, lib: &str) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(bin)
+        .args(["--index", lib, "serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rl-search serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let get = |path: &str| -> f64 {
+        let t = Instant::now();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = vec![];
+        s.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "{path}");
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    let first = get("/");
+    for (name, path) in [
+        ("first page /", "/"),
+        ("search page (one term)", "/search?q=attention"),
+        ("search page (two terms)", "/search?q=attention+kubernetes"),
+        ("status page (200 links)", "/status"),
+    ] {
+        get(path);
+        let mut times: Vec<f64> = (0..30).map(|_| get(path)).collect();
+        let p50 = percentile(&mut times, 0.5);
+        let p95 = percentile(&mut times, 0.95);
+        let extra = if path == "/" {
+            format!("; the very first request {first:.1} ms")
+        } else {
+            String::new()
+        };
+        println!("| web reader: {name} | p50 {p50:.1} ms, p95 {p95:.1} ms{extra} |");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

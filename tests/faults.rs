@@ -529,3 +529,44 @@ fn an_unresolvable_host_fails_fast_without_retries_or_waiting_its_turn() {
         t.elapsed()
     );
 }
+
+/// A stored copy made by an older extractor is re-extracted from its stored bytes; when those
+/// bytes are gone, the link stays as it was instead of failing on every update.
+#[test]
+fn an_old_copy_without_its_stored_bytes_is_kept_not_failed() {
+    let server = Server::start(|req| {
+        let page = "<html><head><title>Kept</title></head><body><article><p>This page talks about lighthouses long enough to be the main text of the page.</p></article></body></html>";
+        Reply::html(page).conditional(req)
+    });
+    let env = Env::new();
+    let list = env.write("list.md", &format!("- [Kept]({})\n", server.url("/kept")));
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    // As an older rl-search left it: an older extractor, and the raw bytes deleted.
+    let docs = env.library().join("docs");
+    let record = std::fs::read_dir(&docs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    rec["extractor"] = 0.into();
+    std::fs::write(&record, rec.to_string()).unwrap();
+    for f in std::fs::read_dir(env.library().join("raw"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::remove_file(f.path()).unwrap();
+    }
+    let run = env.run(&["update", "--list", list.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("1 unchanged"), "{}", run.stdout());
+    assert_eq!(
+        env.run(&["search", "--json", "lighthouses"])
+            .json_lines()
+            .len(),
+        1
+    );
+}

@@ -237,7 +237,19 @@ async fn fetch_and_build(
                         prev.map(|p| p.sources.clone()).unwrap_or_default(),
                     ));
                 }
-                let body = store.read_raw(&o.raw_file)?;
+                let body = match store.read_raw(&o.raw_file) {
+                    Ok(body) => body,
+                    // Re-extraction needs the stored bytes; without them the text made by the
+                    // older extractor stays, rather than failing the link on every update.
+                    Err(_)
+                        if stale && prev.is_some_and(|p| p.sources.len() == plan.sources.len()) =>
+                    {
+                        return Ok(Built::Unchanged(
+                            prev.map(|p| p.sources.clone()).unwrap_or_default(),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 sources.push(o.clone());
                 bodies.push((src.role, body));
             }
