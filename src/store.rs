@@ -145,6 +145,22 @@ impl DocRecord {
         }
     }
 
+    /// The record as it was at an earlier version: that version's title, date, text, outline
+    /// and sources, with the link's own fields (id, URL, section) as they are now.
+    pub fn at_version(&self, v: &Version) -> DocRecord {
+        DocRecord {
+            title: v.title.clone(),
+            fetched_at: v.fetched_at.clone(),
+            http_status: v.http_status,
+            bytes: v.bytes,
+            text_sha256: v.text_sha256.clone(),
+            text_file: v.text_file.clone(),
+            outline: v.outline.clone(),
+            sources: v.sources.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Every file (under `raw/` and `text/`) the record and its versions use.
     pub fn files(&self) -> (HashSet<&str>, HashSet<&str>) {
         let mut raw: HashSet<&str> = self.sources.iter().map(|s| s.raw_file.as_str()).collect();

@@ -28,12 +28,7 @@ pub fn command(cfg: &Config, args: &DiffArgs) -> Result<Exit> {
             )
         }
         // The version before `to` that is kept.
-        None => versions::all(&rec, &store)
-            .iter()
-            .rev()
-            .map(|v| v.version)
-            .find(|&n| n < to)
-            .unwrap_or(to),
+        None => versions::before(&versions::all(&rec, &store), to),
     };
     let old_v = versions::numbered(&rec, &store, from)?;
     let new_v = versions::numbered(&rec, &store, to)?;
@@ -47,14 +42,10 @@ pub fn command(cfg: &Config, args: &DiffArgs) -> Result<Exit> {
             v.fetched_at.as_deref().unwrap_or("unknown date")
         )
     };
-    // Paragraphs are lines in the stored text; the blank lines between them are not changes.
-    let strip = |t: &str| -> String {
-        t.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
-    let (old, new) = (strip(&old), strip(&new));
+    let (old, new) = (
+        versions::paragraph_lines(&old),
+        versions::paragraph_lines(&new),
+    );
     let diff = TextDiff::configure()
         .timeout(std::time::Duration::from_secs(5))
         .diff_lines(&old, &new);

@@ -48,15 +48,7 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
                 current,
                 v.fetched_at.as_deref().unwrap_or("(unknown)")
             );
-            let old = DocRecord {
-                title: v.title,
-                fetched_at: v.fetched_at,
-                text_file: v.text_file,
-                outline: v.outline,
-                sources: v.sources,
-                ..rec
-            };
-            (old, Some(line))
+            (rec.at_version(&v), Some(line))
         }
         Some(_) => (
             rec,
@@ -118,14 +110,6 @@ pub fn command(cfg: &Config, args: &ReadArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// How a heading stands in the text and in the outline: `3.2 Attention`.
-fn heading_line(h: &Heading) -> String {
-    match &h.number {
-        Some(n) => format!("{n} {}", h.title),
-        None => h.title.clone(),
-    }
-}
-
 fn no_outline(rec: &DocRecord) -> anyhow::Error {
     let why = if rec.extractor < crate::extract::VERSION {
         "its text was made by an older rl-search; run `rl-search update` to re-extract it"
@@ -143,10 +127,7 @@ fn toc(rec: &DocRecord) -> Result<String> {
     let mut s = String::new();
     for h in &rec.outline {
         let indent = "  ".repeat(usize::from(h.level.clamp(1, 6)) - 1);
-        s += &format!(
-            "{indent}{}\n",
-            crate::terminal::strip_controls(&heading_line(h))
-        );
+        s += &format!("{indent}{}\n", crate::terminal::strip_controls(&h.line()));
     }
     Ok(s)
 }
@@ -161,7 +142,7 @@ fn section_start(rec: &DocRecord, text: &str, wanted: &str) -> Result<usize> {
     let exact = |h: &&Heading| {
         h.title.to_lowercase() == w
             || h.number.as_deref() == Some(w.as_str())
-            || heading_line(h).to_lowercase() == w
+            || h.line().to_lowercase() == w
     };
     let index = rec
         .outline
@@ -179,10 +160,10 @@ fn section_start(rec: &DocRecord, text: &str, wanted: &str) -> Result<usize> {
             )
         })?;
     // The same heading can stand twice (two "Results"): find its own occurrence.
-    let line = heading_line(&rec.outline[index]);
+    let line = rec.outline[index].line();
     let nth = rec.outline[..index]
         .iter()
-        .filter(|h| heading_line(h) == line)
+        .filter(|h| h.line() == line)
         .count();
     let mut offset = 0;
     let mut seen = 0;

@@ -103,3 +103,21 @@ pub fn word_changes(old: &str, new: &str) -> (usize, usize) {
     }
     (added, removed)
 }
+
+/// The newest kept version older than `to` (`to` itself when there is none).
+pub fn before(all: &[Version], to: u32) -> u32 {
+    all.iter()
+        .rev()
+        .map(|v| v.version)
+        .find(|&n| n < to)
+        .unwrap_or(to)
+}
+
+/// A text's paragraphs as lines, for a line diff: the blank lines between paragraphs are not
+/// changes.
+pub fn paragraph_lines(t: &str) -> String {
+    t.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -43,6 +43,16 @@ pub struct Heading {
     pub number: Option<String>,
 }
 
+impl Heading {
+    /// How the heading stands in the text and in a table of contents: `3.2 Attention`.
+    pub fn line(&self) -> String {
+        match &self.number {
+            Some(n) => format!("{n} {}", self.title),
+            None => self.title.clone(),
+        }
+    }
+}
+
 /// What the indexer sees of one resource.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Extracted {

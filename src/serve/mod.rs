@@ -328,17 +328,7 @@ async fn doc_page(
     // An earlier version reads like the current one, under a banner.
     let (rec, shown) = match params.version.filter(|&v| v != current) {
         Some(n) => match all.iter().find(|v| v.version == n) {
-            Some(v) => (
-                DocRecord {
-                    title: v.title.clone(),
-                    fetched_at: v.fetched_at.clone(),
-                    text_file: v.text_file.clone(),
-                    outline: v.outline.clone(),
-                    sources: v.sources.clone(),
-                    ..rec
-                },
-                n,
-            ),
+            Some(v) => (rec.at_version(v), n),
             None => {
                 return problem(
                     StatusCode::NOT_FOUND,
@@ -394,13 +384,9 @@ async fn diff_page(
     };
     let all = crate::commands::versions::all(&rec, &app.store);
     let to = p.to.unwrap_or(rec.current_version());
-    let from = p.from.unwrap_or_else(|| {
-        all.iter()
-            .rev()
-            .map(|v| v.version)
-            .find(|&n| n < to)
-            .unwrap_or(to)
-    });
+    let from = p
+        .from
+        .unwrap_or_else(|| crate::commands::versions::before(&all, to));
     let (Some(old), Some(new)) = (
         all.iter().find(|v| v.version == from),
         all.iter().find(|v| v.version == to),

@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::extract::Heading;
 use crate::search::Hit;
 use crate::store::{DocRecord, State, Version};
 
@@ -185,14 +184,6 @@ pub fn results(
     layout(&p.q, &p.q, false, body)
 }
 
-/// How a heading stands in the stored text.
-fn heading_line(h: &Heading) -> String {
-    match &h.number {
-        Some(n) => format!("{n} {}", h.title),
-        None => h.title.clone(),
-    }
-}
-
 /// `/doc/ID`: the reading view.
 pub fn document(
     rec: &DocRecord,
@@ -229,7 +220,7 @@ pub fn document(
             continue;
         }
         if let Some(h) = rec.outline.get(next_heading)
-            && b.trim() == heading_line(h)
+            && b.trim() == h.line()
         {
             flush_list(&mut list, &mut rendered);
             let id = format!("s{next_heading}");
@@ -320,7 +311,7 @@ pub fn document(
                     ol {
                         @for (i, h) in rec.outline.iter().enumerate() {
                             li class=(format!("l{}", h.level.clamp(1, 4))) {
-                                a href=(format!("#s{i}")) { (heading_line(h)) }
+                                a href=(format!("#s{i}")) { (h.line()) }
                             }
                         }
                     }
@@ -349,12 +340,7 @@ pub fn document(
 /// struck through, added ones underlined, the changed words within them marked.
 pub fn diff(rec: &DocRecord, old: &Version, new: &Version, a: &str, b: &str) -> Markup {
     use similar::{ChangeTag, TextDiff};
-    let lines = |t: &str| -> String {
-        t.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
+    let lines = crate::commands::versions::paragraph_lines;
     let (a, b) = (lines(a), lines(b));
     let diff = TextDiff::configure()
         .timeout(std::time::Duration::from_secs(5))

@@ -650,10 +650,7 @@ impl<'a> Builder<'a> {
 
     fn heading(&mut self, h: Heading) {
         self.flush();
-        self.blocks.push(match &h.number {
-            Some(n) => format!("{n} {}", h.title),
-            None => h.title.clone(),
-        });
+        self.blocks.push(h.line());
         self.outline.push(h);
     }
 
