@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "Turn a Markdown reading list into a local, offline, searchable library.\n\n\
         `rl-search update` fetches every link of the list (the built-in Anti-hype LLM reading list \
         unless --list is given), extracts the text of pages and PDFs, and indexes it. \
-        `rl-search QUERY` searches it; `rl-search read ID` shows a document offline.",
+        `rl-search QUERY` searches it; `rl-search read ID` shows a document offline; `rl-search serve` opens the library in a browser.",
     subcommand_negates_reqs = true,
     override_usage = "rl-search [OPTIONS] QUERY...\n       rl-search [OPTIONS] <COMMAND>"
 )]

@@ -14,6 +14,13 @@ use crate::store::Store;
 pub fn command(cfg: &Config, args: &HistoryArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let (rec, _) = super::target::find(&store, &args.target)?;
+    if rec.text_file.is_none() && rec.versions.is_empty() {
+        let why = rec
+            .last_error
+            .as_deref()
+            .unwrap_or("it has not been fetched yet; run `rl-search update`");
+        anyhow::bail!("{} has no stored version: {why}", rec.url);
+    }
     let all = versions::all(&rec, &store);
     let current = rec.current_version();
     let style = Style { color: cfg.color };
