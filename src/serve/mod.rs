@@ -448,6 +448,24 @@ async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     res
 }
 
+/// Libraries up to this many links get whole-library totals on every status page (reading
+/// every record takes about a second at 10,000).
+const TOTALS_UP_TO: usize = 2_000;
+
+/// Ok, failed and pending links of the whole library, when it is small enough to count.
+fn library_totals(app: &App, total: usize) -> Option<[usize; 3]> {
+    if total <= STATUS_PAGE || total > TOTALS_UP_TO {
+        return None;
+    }
+    let docs = crate::commands::target::documents(&app.store).ok()?;
+    let count = |s: crate::store::State| docs.iter().filter(|d| d.state == s).count();
+    Some([
+        count(crate::store::State::Ok),
+        count(crate::store::State::Failed),
+        count(crate::store::State::Pending),
+    ])
+}
+
 /// Links on one page of the status table.
 const STATUS_PAGE: usize = 200;
 
@@ -463,6 +481,7 @@ async fn status_page(State(app): State<Arc<App>>, Query(p): Query<PageParam>) ->
         Ok((total, docs)) => page(pages::status(
             &docs,
             total,
+            library_totals(&app, total),
             page_no,
             STATUS_PAGE,
             &app.token,

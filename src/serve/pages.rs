@@ -392,25 +392,33 @@ pub struct UpdateView {
 }
 
 /// `/status`: every link, and the refresh button.
+/// A status page: `docs` are the links on it; `totals` the whole library's (ok, failed,
+/// pending) when they were counted.
 pub fn status(
     docs: &[DocRecord],
     total: usize,
+    totals: Option<[usize; 3]>,
     page: usize,
     per_page: usize,
     token: &str,
     update: &UpdateView,
 ) -> Markup {
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
+    let [ok, failed, pending] = totals.unwrap_or([
+        count(State::Ok),
+        count(State::Failed),
+        count(State::Pending),
+    ]);
     let pages = total.div_ceil(per_page).max(1);
     let body = html! {
         h1 { "Status" }
         p.muted {
             (total) " links"
             @if pages > 1 {
-                " · page " (page) " of " (pages) " · on this page: "
-            } @else { ": " }
-            (count(State::Ok)) " ok, " (count(State::Failed)) " failed, "
-            (count(State::Pending)) " pending"
+                " · page " (page) " of " (pages)
+                @if totals.is_none() { " · on this page" }
+            }
+            ": " (ok) " ok, " (failed) " failed, " (pending) " pending"
         }
         @if update.running {
             p.progress #progress data-running="true" {
