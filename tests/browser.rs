@@ -75,6 +75,17 @@ async fn browser(chromium: &PathBuf, driver: &Driver) -> Client {
         .expect("a browser session")
 }
 
+/// Keys are sent only once the page and its script have loaded: a key pressed before the
+/// script runs would be lost.
+async fn loaded(c: &Client) {
+    wait_until(
+        c,
+        "return document.readyState === 'complete'",
+        "the page to load",
+    )
+    .await;
+}
+
 async fn press(c: &Client, key: char) {
     let keys = KeyActions::new("keyboard".into())
         .then(KeyAction::Down { value: key })
@@ -135,6 +146,7 @@ fn search_read_and_refresh_in_a_browser() {
             .for_element(Locator::Css("ol.hits > li"))
             .await
             .unwrap();
+        loaded(&c).await;
         let url = c.current_url().await.unwrap();
         assert_eq!(url.path(), "/search");
         assert!(url.query().unwrap_or("").contains("q=attention"));
@@ -148,6 +160,7 @@ fn search_read_and_refresh_in_a_browser() {
             .for_element(Locator::Css("article h1"))
             .await
             .unwrap();
+        loaded(&c).await;
         assert!(c.current_url().await.unwrap().path().starts_with("/doc/"));
         let title = c.find(Locator::Css("article h1")).await.unwrap().text().await.unwrap();
         assert_eq!(title, "Attention Mechanisms in Practice");
