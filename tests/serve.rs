@@ -79,6 +79,8 @@ fn pages_show_the_library() {
     assert_eq!(raw.status, 200);
     assert_eq!(raw.header("content-type"), Some("application/pdf"));
     assert!(raw.body.starts_with(b"%PDF-"));
+    // No policy on a PDF: Chrome will not show one under a sandbox.
+    assert_eq!(raw.header("content-security-policy"), None);
 
     let status = reader.get("/status").text();
     assert!(status.contains("Refresh the library"));

@@ -414,6 +414,15 @@ fn the_web_reader_lists_versions_and_shows_what_changed() {
     let old = reader.get(&format!("/doc/{id}?version=1")).text();
     assert!(old.contains("Version 1 of 2"), "{old}");
     assert!(!old.contains("zeppelin"));
+    assert!(old.contains(&format!("/doc/{id}/raw?version=1")), "{old}");
+    let raw = reader.get(&format!("/doc/{id}/raw?version=1")).text();
+    assert!(raw.contains(STRINGS) && !raw.contains("zeppelin"), "{raw}");
+    assert!(
+        reader
+            .get(&format!("/doc/{id}/raw"))
+            .text()
+            .contains("zeppelin")
+    );
     let diff = reader.get(&format!("/doc/{id}/diff")).text();
     assert!(diff.contains(&format!("<ins>{ZEPPELIN}</ins>")), "{diff}");
     assert_eq!(reader.get(&format!("/doc/{id}?version=9")).status, 404);

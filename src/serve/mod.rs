@@ -297,11 +297,27 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
+/// The document with this id; `None` for an id that is not one or not in the library.
 fn record(app: &App, id: &str) -> Option<DocRecord> {
-    if !valid_id(id) {
-        return None;
-    }
-    app.store.load_record(id).ok().flatten()
+    valid_id(id)
+        .then(|| app.store.load_record(id).ok().flatten())
+        .flatten()
+}
+
+fn no_document() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "No document has this id.",
+    )
+}
+
+fn no_version(rec: &DocRecord, n: u32) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        &rec.title,
+        &format!("This document has no version {n}."),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -317,25 +333,21 @@ async fn doc_page(
     Query(params): Query<DocParams>,
 ) -> Response {
     let Some(rec) = record(&app, &id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No document has this id.",
-        );
+        return no_document();
     };
-    let all = crate::commands::versions::all(&rec, &app.store);
+    // The versions list (which reads the current text for its word count) only where there
+    // is more than one version.
+    let all = if rec.versions.is_empty() {
+        vec![]
+    } else {
+        crate::commands::versions::all(&rec, &app.store)
+    };
     let current = rec.current_version();
     // An earlier version reads like the current one, under a banner.
     let (rec, shown) = match params.version.filter(|&v| v != current) {
-        Some(n) => match all.iter().find(|v| v.version == n) {
+        Some(n) => match rec.versions.iter().find(|v| v.version == n) {
             Some(v) => (rec.at_version(v), n),
-            None => {
-                return problem(
-                    StatusCode::NOT_FOUND,
-                    &rec.title,
-                    &format!("This document has no version {n}."),
-                );
-            }
+            None => return no_version(&rec, n),
         },
         None => (rec, current),
     };
@@ -376,11 +388,7 @@ async fn diff_page(
     Query(p): Query<DiffParams>,
 ) -> Response {
     let Some(rec) = record(&app, &id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No document has this id.",
-        );
+        return no_document();
     };
     let all = crate::commands::versions::all(&rec, &app.store);
     let to = p.to.unwrap_or(rec.current_version());
@@ -399,15 +407,23 @@ async fn diff_page(
     page(pages::diff(&rec, old, new, &text(old), &text(new)))
 }
 
-/// The stored original. A PDF shows inline; HTML and anything else that a browser could run
-/// is sandboxed (its own origin, no script) or sent as plain text.
-async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+/// The stored original, of the current version or `?version=N`. A PDF shows inline (Chrome
+/// will not show one under a sandbox); stored HTML is sandboxed — its own origin, no script —
+/// and anything else is plain text.
+async fn raw(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(params): Query<DocParams>,
+) -> Response {
     let Some(rec) = record(&app, &id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No document has this id.",
-        );
+        return no_document();
+    };
+    let rec = match params.version.filter(|&n| n != rec.current_version()) {
+        Some(n) => match rec.versions.iter().find(|v| v.version == n) {
+            Some(v) => rec.at_version(v),
+            None => return no_version(&rec, n),
+        },
+        None => rec,
     };
     let Ok(src) = crate::commands::read::main_source(&rec) else {
         return problem(StatusCode::NOT_FOUND, &rec.title, "No stored copy.");
@@ -423,24 +439,22 @@ async fn raw(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
             "The stored copy cannot be read.",
         );
     };
-    let ext = name.rsplit('.').next().unwrap_or("");
-    let (ct, sandbox) = match ext {
-        "pdf" => ("application/pdf", true),
-        "html" => ("text/html; charset=utf-8", true),
-        _ => ("text/plain; charset=utf-8", true),
-    };
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
+    let ct = match name.rsplit('.').next().unwrap_or("") {
+        "pdf" => "application/pdf",
+        "html" => {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+                ),
+            );
+            "text/html; charset=utf-8"
+        }
+        _ => "text/plain; charset=utf-8",
+    };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    if sandbox {
-        // A unique origin with no script: the page can be looked at, never act as us.
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-            ),
-        );
-    }
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("inline"),

@@ -284,7 +284,7 @@ pub fn document(
             }
             div.meta {
                 a href=(rec.url) rel="noreferrer" { (source_host) } " · "
-                a href=(format!("/doc/{}/raw", rec.id)) { "stored original" }
+                a href=(if shown == current { format!("/doc/{}/raw", rec.id) } else { format!("/doc/{}/raw?version={shown}", rec.id) }) { "stored original" }
                 @if let Some(n) = &rec.note { " · " (n) }
             }
             @if versions.len() > 1 {

@@ -58,7 +58,14 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request<Body>, next: Next) 
     }
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+    // Our pages get the policy; a stored page sets its own (a sandbox). Other types need
+    // none: with nosniff they are never run as HTML, and a policy on a PDF stops Chrome's
+    // viewer from showing it.
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
+    if html && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
