@@ -189,8 +189,8 @@ pub struct UpdateArgs {
     pub index_threads: usize,
 
     /// Keep at most N versions of each document, the current one included [default: all]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub keep_versions: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub keep_versions: Option<usize>,
 
     /// Remove the stored copies and versions of links that are no longer on the list
     #[arg(long)]
@@ -330,4 +330,12 @@ pub struct ExtractArgs {
     /// Treat a local file as this content type instead of guessing (e.g. text/html)
     #[arg(long, value_name = "MIME")]
     pub content_type: Option<String>,
+}
+
+/// A count of at least 1 (`--keep-versions`: the current version is always kept).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a whole number of at least 1 (the current version is always kept)".into()),
+    }
 }

@@ -129,6 +129,19 @@ impl DocRecord {
         self.versions.last().map_or(1, |v| v.version + 1)
     }
 
+    /// How many of the oldest versions go to keep at most `keep` (the current one counted).
+    pub fn versions_over(&self, keep: Option<usize>) -> usize {
+        keep.map_or(0, |k| {
+            self.versions.len().saturating_sub(k.saturating_sub(1))
+        })
+    }
+
+    /// Drops the oldest versions beyond `keep` (see [`DocRecord::versions_over`]).
+    pub fn bound_versions(&mut self, keep: Option<usize>) {
+        let drop = self.versions_over(keep);
+        self.versions.drain(..drop);
+    }
+
     /// The current copy as a [`Version`] (to be kept when a newer one replaces it).
     pub fn as_version(&self, words: usize) -> Version {
         Version {

@@ -200,23 +200,17 @@ pub fn extract_shared(
         Format::Text => {
             let decoded = text::decode(body, charset, false);
             let thin = decoded.trim().chars().count() < html::THIN_CHARS;
-            let title = sites::markdown_title(&decoded);
-            if markdown::looks_like_markdown(&decoded, content_type, url) {
-                let (text, outline) = markdown::render(&decoded);
-                Extracted {
-                    title,
-                    thin,
-                    text: text::tidy(&text),
-                    outline,
-                    ..Default::default()
-                }
+            let (body, outline) = if markdown::looks_like_markdown(&decoded, content_type, url) {
+                markdown::render(&decoded)
             } else {
-                Extracted {
-                    title,
-                    thin,
-                    text: text::tidy(&decoded),
-                    ..Default::default()
-                }
+                (decoded.clone(), vec![])
+            };
+            Extracted {
+                title: sites::markdown_title(&decoded),
+                thin,
+                text: text::tidy(&body),
+                outline,
+                ..Default::default()
             }
         }
         Format::Feed => {

@@ -363,7 +363,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         pdf_timeout: args.pdf_timeout.into(),
         index_threads: args.index_threads,
         progress: None,
-        keep_versions: args.keep_versions.map(|n| n as usize),
+        keep_versions: args.keep_versions,
         prune: args.prune,
     })
 }

@@ -62,9 +62,7 @@ pub(super) async fn refresh(
                 && prev.as_ref().is_some_and(|p| {
                     p.last_error.is_none()
                         && p.sources == sources
-                        && settings
-                            .keep_versions
-                            .is_none_or(|k| p.versions.len() < k.max(1))
+                        && p.versions_over(settings.keep_versions) == 0
                 });
             if same {
                 return Change::Unchanged;
@@ -72,10 +70,7 @@ pub(super) async fn refresh(
             rec.sources = sources;
             rec.last_error = None;
             rec.failing_since = None;
-            if let Some(keep) = settings.keep_versions {
-                let drop = rec.versions.len().saturating_sub(keep.saturating_sub(1));
-                rec.versions.drain(..drop);
-            }
+            rec.bound_versions(settings.keep_versions);
             Change::Unchanged
         }
         Ok(Built::New(mut new_rec)) => {
@@ -102,12 +97,7 @@ pub(super) async fn refresh(
                         .map_or(0, |t| t.split_whitespace().count());
                     new_rec.versions.push(p.as_version(words));
                 }
-                if let Some(keep) = settings.keep_versions {
-                    // `keep` counts the current version too.
-                    let earlier = keep.saturating_sub(1);
-                    let drop = new_rec.versions.len().saturating_sub(earlier);
-                    new_rec.versions.drain(..drop);
-                }
+                new_rec.bound_versions(settings.keep_versions);
             }
             let change = match (prev_ok, same_bytes) {
                 (Some(p), Some(_)) if p.text_sha256 == new_rec.text_sha256 => Change::Unchanged,
