@@ -160,6 +160,25 @@ struct Scores {
     mrr10: f64,
 }
 
+/// nDCG@10 of one query's ranking.
+fn ndcg10(ranked: &[String], rel: &HashMap<String, u32>) -> f64 {
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, d)| f64::from(*rel.get(d).unwrap_or(&0)) / ((i + 2) as f64).log2())
+        .sum();
+    let mut ideal: Vec<u32> = rel.values().copied().collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, g)| f64::from(*g) / ((i + 2) as f64).log2())
+        .sum();
+    if idcg > 0.0 { dcg / idcg } else { 0.0 }
+}
+
 fn evaluate(
     runs: &HashMap<String, Vec<String>>,
     qrels: &HashMap<String, HashMap<String, u32>>,
@@ -168,23 +187,7 @@ fn evaluate(
     let mut s = Scores::default();
     for (q, rel) in qrels {
         let ranked = runs.get(q).map(Vec::as_slice).unwrap_or(&[]);
-        let dcg: f64 = ranked
-            .iter()
-            .take(10)
-            .enumerate()
-            .map(|(i, d)| f64::from(*rel.get(d).unwrap_or(&0)) / ((i + 2) as f64).log2())
-            .sum();
-        let mut ideal: Vec<u32> = rel.values().copied().collect();
-        ideal.sort_unstable_by(|a, b| b.cmp(a));
-        let idcg: f64 = ideal
-            .iter()
-            .take(10)
-            .enumerate()
-            .map(|(i, g)| f64::from(*g) / ((i + 2) as f64).log2())
-            .sum();
-        if idcg > 0.0 {
-            s.ndcg10 += dcg / idcg / n;
-        }
+        s.ndcg10 += ndcg10(ranked, rel) / n;
         let relevant: HashSet<&String> = rel
             .iter()
             .filter(|(_, g)| **g > 0)
@@ -284,6 +287,40 @@ fn shorten(text: &str, df: &HashMap<String, usize>) -> String {
         .join(" ")
 }
 
+/// One line per query, worst loss against BM25 first: nDCG@10 of both, the query, the judged
+/// documents and each ranking's top 5 (for reading where the ranking goes wrong).
+fn write_dump(
+    path: &Path,
+    qs: &[(String, String)],
+    qrels: &Qrels,
+    runs: &HashMap<String, Vec<String>>,
+    base: &HashMap<String, Vec<String>>,
+) {
+    let empty = vec![];
+    let mut rows: Vec<(f64, String)> = qs
+        .iter()
+        .filter_map(|(q, text)| {
+            let rel = qrels.get(q)?;
+            let ours = runs.get(q).unwrap_or(&empty);
+            let theirs = base.get(q).unwrap_or(&empty);
+            let (a, b) = (ndcg10(ours, rel), ndcg10(theirs, rel));
+            let top = |r: &[String]| r.iter().take(5).cloned().collect::<Vec<_>>().join(",");
+            let judged: Vec<&String> = rel.keys().collect();
+            Some((
+                a - b,
+                format!(
+                    "{q}\t{a:.3}\t{b:.3}\t{text}\t{judged:?}\t{}\t{}",
+                    top(ours),
+                    top(theirs)
+                ),
+            ))
+        })
+        .collect();
+    rows.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let text: Vec<String> = rows.into_iter().map(|(_, l)| l).collect();
+    std::fs::write(path, text.join("\n") + "\n").expect("write the dump");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -294,12 +331,14 @@ fn main() {
     let mut library: Option<PathBuf> = None;
     let mut style = "claims".to_string();
     let mut grids: Vec<(String, Vec<String>)> = vec![];
+    let mut dump: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--split" => split = it.next().expect("--split test|train").clone(),
             "--library" => library = Some(PathBuf::from(it.next().expect("--library PATH"))),
             "--style" => style = it.next().expect("--style claims|short").clone(),
+            "--dump" => dump = Some(PathBuf::from(it.next().expect("--dump PATH"))),
             "--grid" => {
                 let g = it.next().expect("--grid KEY=V1,V2");
                 let (k, vs) = g.split_once('=').expect("--grid KEY=V1,V2");
@@ -346,7 +385,8 @@ fn main() {
             q.1 = shorten(&q.1, &df);
         }
     }
-    let base = evaluate(&bm25(&docs, &qs), &qrels);
+    let base_runs = bm25(&docs, &qs);
+    let base = evaluate(&base_runs, &qrels);
     println!(
         "{} {split} ({} queries, {} style), plain BM25: nDCG@10 {:.4}  Recall@100 {:.4}  MRR@10 {:.4}",
         dir.display(),
@@ -359,6 +399,14 @@ fn main() {
     let lib = LibraryIndex::open_existing(&library.join("tantivy"))
         .expect("open the index")
         .expect("an index");
+    // A library built before neighbours existed gets them as its next update would.
+    let t = Instant::now();
+    if rl_search::neighbours::refresh(&lib, &library.join("tantivy")).expect("neighbours") {
+        eprintln!(
+            "computed the neighbours in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let mut configs: Vec<Vec<(String, String)>> = vec![vec![]];
     for (k, vs) in &grids {
         configs = configs
@@ -405,6 +453,9 @@ fn main() {
         }
         let per_query = t.elapsed().as_secs_f64() * 1000.0 / qs.len() as f64;
         let s = evaluate(&runs, &qrels);
+        if let Some(path) = dump.take() {
+            write_dump(&path, &qs, &qrels, &runs, &base_runs);
+        }
         let name: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
             "nDCG@10 {:.4}  Recall@100 {:.4}  MRR@10 {:.4}  ratio {:.3}  rejected {rejected}  {per_query:.1} ms/query  {}",

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
@@ -11,6 +12,8 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexWriter, Term, doc};
 use thiserror::Error;
+
+use crate::neighbours::Neighbours;
 
 /// The analyzer of every text field (and of queries and highlighting): words, lower-cased,
 /// English-stemmed; Tantivy registers it in every index.
@@ -94,6 +97,9 @@ pub struct LibraryIndex {
     pub fields: Fields,
     path: String,
     reader: std::sync::OnceLock<tantivy::IndexReader>,
+    /// Each document's nearest documents, read once from the index folder (None inside:
+    /// there is no such file).
+    neighbours: std::sync::Mutex<Option<Option<Arc<Neighbours>>>>,
 }
 
 impl LibraryIndex {
@@ -128,6 +134,7 @@ impl LibraryIndex {
             fields,
             path,
             reader: std::sync::OnceLock::new(),
+            neighbours: Default::default(),
         })
     }
 
@@ -140,6 +147,7 @@ impl LibraryIndex {
             fields,
             path: "(memory)".into(),
             reader: std::sync::OnceLock::new(),
+            neighbours: std::sync::Mutex::new(Some(None)),
         }
     }
 
@@ -149,6 +157,40 @@ impl LibraryIndex {
             return Ok(None);
         }
         Self::open_or_create(dir).map(Some)
+    }
+
+    /// The latest commit's stamp (what the neighbours file is tagged with).
+    pub fn opstamp(&self) -> Result<u64, IndexError> {
+        Ok(self.index.load_metas().map_err(|e| self.err(e))?.opstamp)
+    }
+
+    /// Each document's nearest documents, when the last update computed them.
+    pub fn neighbours(&self) -> Option<Arc<Neighbours>> {
+        let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get_or_insert_with(|| Neighbours::load(Path::new(&self.path)).map(Arc::new))
+            .clone()
+    }
+
+    /// Reads the neighbours file again on next use (it was rewritten).
+    pub fn forget_neighbours(&self) {
+        let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());
+        if self.path != "(memory)" {
+            *cache = None;
+        }
+    }
+
+    pub fn tantivy_error(&self, source: tantivy::TantivyError) -> IndexError {
+        self.err(source)
+    }
+
+    pub fn io_error(&self, e: std::io::Error) -> IndexError {
+        self.err(tantivy::TantivyError::IoError(e.into()))
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        Path::new(&self.path)
     }
 
     fn err(&self, source: tantivy::TantivyError) -> IndexError {
@@ -178,6 +220,7 @@ impl LibraryIndex {
         if let Some(r) = self.reader.get() {
             r.reload().map_err(|e| self.err(e))?;
         }
+        self.forget_neighbours();
         Ok(())
     }
 

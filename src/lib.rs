@@ -14,6 +14,7 @@ pub mod fetch;
 pub mod index;
 pub mod list;
 pub mod markup;
+pub mod neighbours;
 pub mod output;
 pub mod resolve;
 pub mod search;

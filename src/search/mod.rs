@@ -6,6 +6,7 @@
 //! queries; [`snippet`] builds the hits; [`similar`] is more-like-this.
 
 pub mod expand;
+pub mod near;
 pub mod query;
 pub mod rank;
 pub mod similar;

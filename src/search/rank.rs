@@ -3,6 +3,7 @@
 //! (query words standing close together), read from the index's positions, never from bodies.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::postings::Postings;
 use tantivy::query::{
@@ -16,6 +17,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, Term};
 use super::query::{Clause, Item, Occur, ParsedQuery};
 use super::{SearchError, SearchOptions};
 use crate::index::{Fields, LibraryIndex};
+use crate::neighbours::Neighbours;
 
 /// The ranking's parameters. The defaults were chosen on SciFact's train claims (see the
 /// README's ranking table and `cargo bench --bench relevance`); the bench varies them.
@@ -61,6 +63,11 @@ pub struct Ranking {
     pub rm3_weight: f32,
     /// RM3 runs for queries of at least this many content words.
     pub rm3_min_words: usize,
+    /// Document expansion: each candidate borrows the words of this many of its nearest
+    /// documents (0: off; at most `neighbours::KEEP`) ...
+    pub near: usize,
+    /// ... at this weight against its own words, times each neighbour's similarity.
+    pub near_weight: f32,
 }
 
 impl Default for Ranking {
@@ -89,6 +96,8 @@ impl Default for Ranking {
             rm3_terms: 10,
             rm3_weight: 0.3,
             rm3_min_words: 4,
+            near: 5,
+            near_weight: 0.3,
         }
     }
 }
@@ -129,6 +138,8 @@ impl Ranking {
             "rm3_terms" => self.rm3_terms = u()?,
             "rm3_weight" => self.rm3_weight = f()?,
             "rm3_min_words" => self.rm3_min_words = u()?,
+            "near" => self.near = u()?,
+            "near_weight" => self.near_weight = f()?,
             _ => return Err(format!("unknown ranking parameter {key}")),
         }
         Ok(())
@@ -165,6 +176,8 @@ pub struct Plan {
     /// Free words are all that ranks (no phrase, prefix, fuzzy or field clause): the second
     /// stage may replace the first stage's scores.
     rerank: bool,
+    /// Each document's nearest documents, for document expansion (None: not computed).
+    near: Option<Arc<Neighbours>>,
 }
 
 impl Plan {
@@ -258,6 +271,7 @@ impl Plan {
             positive_text: parsed.positive_text(),
             fields: f,
             rerank,
+            near: lib.neighbours(),
         })
     }
 
@@ -340,6 +354,22 @@ impl Plan {
         let weight = |t: &QueryTerm| t.idf * t.count.min(1.0);
         let total_idf: f32 = terms.iter().map(|t| weight(t)).sum::<f32>().max(1e-6);
         cands.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
+        // Frequencies borrowed from each candidate's nearest documents.
+        let borrowed = match &self.near {
+            Some(near) if r.near > 0 && r.near_weight > 0.0 => {
+                let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
+                Some(super::near::borrowed(
+                    searcher,
+                    &f,
+                    near,
+                    &addrs,
+                    &terms,
+                    r.near,
+                    r.near_weight,
+                )?)
+            }
+            _ => None,
+        };
         let mut start = 0;
         while start < cands.len() {
             let ord = cands[start].1.segment_ord;
@@ -383,6 +413,17 @@ impl Plan {
                         if with_positions && ti < user {
                             p.positions(&mut positions[di][ti]);
                         }
+                    }
+                }
+            }
+            if let Some(borrowed) = &borrowed {
+                // Normalised by the candidate's own body length, as its own words are.
+                let norms = seg.get_fieldnorms_reader(f.body)?;
+                for (di, &d) in docs.iter().enumerate() {
+                    let len = norms.fieldnorm(d) as f32;
+                    let norm = 1.0 - r.b + r.b * len / avg[0].max(1.0);
+                    for (x, e) in tf[di].iter_mut().zip(&borrowed[start + di]) {
+                        *x += e / norm;
                     }
                 }
             }

@@ -202,5 +202,8 @@ pub(super) fn sync_index(
     if let Some(w) = writer {
         w.finish()?;
     }
+    // After the commit, so a crash before it leaves the old file, tagged with an older
+    // commit, which the next update replaces.
+    crate::neighbours::refresh(&lib, &store.tantivy_dir())?;
     Ok((upserts, removed))
 }
