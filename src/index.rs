@@ -168,7 +168,7 @@ impl LibraryIndex {
     pub fn neighbours(&self) -> Option<Arc<Neighbours>> {
         let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());
         cache
-            .get_or_insert_with(|| Neighbours::load(Path::new(&self.path)).map(Arc::new))
+            .get_or_insert_with(|| Neighbours::open(Path::new(&self.path)).map(Arc::new))
             .clone()
     }
 

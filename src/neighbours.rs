@@ -4,16 +4,20 @@
 //! both (cluster-based document expansion: Kurland & Lee 2004; Tao et al. 2006).
 //!
 //! Computed after an update from the index itself — no stored text is read — and kept in one
-//! file inside the index folder, tagged with the index commit it was built for. A missing or
-//! damaged file only turns the expansion off until the next update rebuilds it.
+//! file inside the index folder. The file names the index segments it was computed for and
+//! addresses documents by their place in them, so a search reads only the rows it needs and
+//! never looks an id up; when the segments differ (an update was interrupted between its
+//! commit and this file) the expansion is off until the next update rewrites it.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Mutex;
 
 use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, Searcher, TERMINATED, Term};
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
 
 use crate::index::{IndexError, LibraryIndex};
 
@@ -26,129 +30,133 @@ const SIGNATURE: usize = 40;
 /// Words in more signatures than this link too many documents to tell them apart (and
 /// would make the comparison quadratic); they are skipped when neighbours are gathered.
 const MAX_SHARED: usize = 2_000;
-const MAGIC: &[u8; 6] = b"rlnb1\n";
+const MAGIC: &[u8; 6] = b"rlnb2\n";
+/// Bytes of one document's row: KEEP × (neighbour's row, similarity).
+const ROW: usize = KEEP * 8;
 
-/// The nearest documents of every document: ids, and for each id up to [`KEEP`] neighbours
-/// (their positions in the id list) with their cosine similarity, most similar first.
+/// What identifies a segment's contents: its id, size and deletions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SegmentKey {
+    id: String,
+    max_doc: u32,
+    deleted: u32,
+}
+
+fn segment_keys(searcher: &Searcher) -> Vec<SegmentKey> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|s| SegmentKey {
+            id: s.segment_id().uuid_string(),
+            max_doc: s.max_doc(),
+            deleted: s.num_deleted_docs(),
+        })
+        .collect()
+}
+
+/// An open neighbours file: its header in memory, rows read on demand.
 pub struct Neighbours {
     /// The index commit these were computed for.
     pub opstamp: u64,
-    /// Every id, sorted, as one string with offsets (no allocation per id when loading).
-    text: String,
-    offsets: Vec<(u32, u8)>,
-    near: Vec<(u32, f32)>,
+    segments: Vec<SegmentKey>,
+    /// First row of each segment.
+    bases: Vec<u32>,
+    /// Where the rows start in the file.
+    rows_at: u64,
+    file: Mutex<File>,
 }
 
 impl Neighbours {
-    pub fn len(&self) -> usize {
-        self.offsets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
-    }
-
-    fn id(&self, i: usize) -> &str {
-        let (at, len) = self.offsets[i];
-        &self.text[at as usize..at as usize + len as usize]
-    }
-
-    /// The neighbours of document `id`: (neighbour id, similarity), most similar first.
-    pub fn of(&self, id: &str) -> impl Iterator<Item = (&str, f32)> {
-        let found = self
-            .offsets
-            .binary_search_by(|&(at, len)| {
-                self.text[at as usize..at as usize + len as usize].cmp(id)
-            })
-            .ok();
-        let row = found.map_or(&[][..], |i| &self.near[i * KEEP..(i + 1) * KEEP]);
-        row.iter()
-            .take_while(|(n, _)| *n != u32::MAX)
-            .map(|&(n, s)| (self.id(n as usize), s))
-    }
-
-    /// Reads the file in `dir`; `None` when it is absent or not one of ours.
-    pub fn load(dir: &Path) -> Option<Neighbours> {
-        let bytes = std::fs::read(dir.join(FILE)).ok()?;
-        Self::decode(&bytes)
-    }
-
-    fn decode(bytes: &[u8]) -> Option<Neighbours> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
+    /// Opens the file in `dir`; `None` when it is absent or not one of ours.
+    pub fn open(dir: &Path) -> Option<Neighbours> {
+        let mut file = File::open(dir.join(FILE)).ok()?;
+        let mut fixed = [0u8; 6 + 8 + 4];
+        file.read_exact(&mut fixed).ok()?;
+        if &fixed[..6] != MAGIC {
             return None;
         }
-        let opstamp = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
-        let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
-        let mut text = String::new();
-        let mut offsets = Vec::with_capacity(n);
-        for _ in 0..n {
-            let len = r.take(1)?[0];
-            let id = std::str::from_utf8(r.take(len as usize)?).ok()?;
-            offsets.push((text.len() as u32, len));
-            text.push_str(id);
+        let opstamp = u64::from_le_bytes(fixed[6..14].try_into().ok()?);
+        let count = u32::from_le_bytes(fixed[14..18].try_into().ok()?) as usize;
+        if count > 10_000 {
+            return None;
         }
-        let raw = r.take(n * KEEP * 8)?;
-        let near = raw
-            .chunks_exact(8)
-            .map(|c| {
-                let n = u32::from_le_bytes(c[..4].try_into().unwrap());
-                let s = f32::from_le_bytes(c[4..].try_into().unwrap());
-                (n, s)
-            })
-            .collect::<Vec<_>>();
-        if near.iter().any(|&(i, _)| i != u32::MAX && i as usize >= n) {
+        let mut raw = vec![0u8; count * 40];
+        file.read_exact(&mut raw).ok()?;
+        let mut segments = vec![];
+        let mut bases = vec![];
+        let mut rows = 0u32;
+        for c in raw.chunks_exact(40) {
+            let key = SegmentKey {
+                id: std::str::from_utf8(&c[..32]).ok()?.to_string(),
+                max_doc: u32::from_le_bytes(c[32..36].try_into().ok()?),
+                deleted: u32::from_le_bytes(c[36..40].try_into().ok()?),
+            };
+            bases.push(rows);
+            rows = rows.checked_add(key.max_doc)?;
+            segments.push(key);
+        }
+        let rows_at = (fixed.len() + raw.len()) as u64;
+        let len = file.metadata().ok()?.len();
+        if len != rows_at + rows as u64 * ROW as u64 {
             return None;
         }
         Some(Neighbours {
             opstamp,
-            text,
-            offsets,
-            near,
+            segments,
+            bases,
+            rows_at,
+            file: Mutex::new(file),
         })
     }
 
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(18 + self.text.len() + self.len() * (1 + KEEP * 8));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.opstamp.to_le_bytes());
-        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
-        for i in 0..self.len() {
-            let id = self.id(i);
-            out.push(id.len() as u8);
-            out.extend_from_slice(id.as_bytes());
+    /// Whether the rows address `searcher`'s documents (same segments, same deletions).
+    pub fn fits(&self, searcher: &Searcher) -> bool {
+        self.segments == segment_keys(searcher)
+    }
+
+    /// The nearest documents of `doc` (at most `k`), most similar first. Only meaningful
+    /// when [`Neighbours::fits`] the searcher the address comes from.
+    pub fn of(&self, doc: DocAddress, k: usize) -> Vec<(DocAddress, f32)> {
+        let Some(&base) = self.bases.get(doc.segment_ord as usize) else {
+            return vec![];
+        };
+        let row = u64::from(base + doc.doc_id);
+        let mut bytes = [0u8; ROW];
+        {
+            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let read = file
+                .seek(SeekFrom::Start(self.rows_at + row * ROW as u64))
+                .and_then(|_| file.read_exact(&mut bytes));
+            if read.is_err() {
+                return vec![];
+            }
         }
-        for &(n, s) in &self.near {
-            out.extend_from_slice(&n.to_le_bytes());
-            out.extend_from_slice(&s.to_le_bytes());
-        }
-        out
+        bytes
+            .chunks_exact(8)
+            .take(k)
+            .map_while(|c| {
+                let n = u32::from_le_bytes(c[..4].try_into().unwrap());
+                let s = f32::from_le_bytes(c[4..].try_into().unwrap());
+                let seg = self.bases.partition_point(|&b| b <= n).checked_sub(1)?;
+                let doc = n - self.bases[seg];
+                (n != u32::MAX && doc < self.segments[seg].max_doc)
+                    .then(|| (DocAddress::new(seg as u32, doc), s))
+            })
+            .collect()
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.bytes.get(self.at..self.at + n)?;
-        self.at += n;
-        Some(s)
-    }
-}
-
-/// Recomputes the file in `dir` unless it already matches the index's latest commit.
+/// Recomputes the file in `dir` unless it already fits the index's latest commit.
 /// Returns whether it was written.
 pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, IndexError> {
     lib.reload()?;
+    let searcher = lib.searcher()?;
     let opstamp = lib.opstamp()?;
-    if Neighbours::load(dir).is_some_and(|n| n.opstamp == opstamp) {
+    if Neighbours::open(dir).is_some_and(|n| n.opstamp == opstamp && n.fits(&searcher)) {
         return Ok(false);
     }
-    let near = compute(lib, opstamp)?;
-    crate::store::atomic_write(&dir.join(FILE), &near.encode())
+    let bytes = compute(lib, &searcher, opstamp)?;
+    crate::store::atomic_write(&dir.join(FILE), &bytes)
         .map_err(|e| lib.io_error(std::io::Error::other(e.to_string())))?;
     lib.forget_neighbours();
     Ok(true)
@@ -163,35 +171,59 @@ fn term_key(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// Nearest neighbours by the cosine of tf-idf signatures over the body and title.
-pub fn compute(lib: &LibraryIndex, opstamp: u64) -> Result<Neighbours, IndexError> {
-    let searcher = lib.searcher()?;
-    let (ids, sigs) = signatures(lib, &searcher)?;
-    // Order by id, so the file can be searched by id.
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
-    let mut rank = vec![0u32; ids.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r as u32;
-    }
-    // Inverted lists over the signatures: (word, document, weight), grouped by word.
+/// Nearest neighbours by the cosine of tf-idf signatures over the body and title; the
+/// file's bytes.
+fn compute(lib: &LibraryIndex, searcher: &Searcher, opstamp: u64) -> Result<Vec<u8>, IndexError> {
+    let sigs = signatures(lib, searcher)?;
+    // Inverted lists over the signatures: (word, row, weight), grouped by word.
     let mut lists: Vec<(u64, u32, f32)> = sigs
         .iter()
         .enumerate()
         .flat_map(|(d, s)| s.iter().map(move |&(t, w)| (t, d as u32, w)))
         .collect();
     lists.sort_unstable_by_key(|&(t, d, _)| (t, d));
-    let runs = |t: u64| {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = sigs.len().div_ceil(threads).max(1);
+    let mut near = vec![(u32::MAX, 0f32); sigs.len() * KEEP];
+    std::thread::scope(|scope| {
+        for (i, out) in near.chunks_mut(chunk * KEEP).enumerate() {
+            let (sigs, lists) = (&sigs, &lists);
+            scope.spawn(move || nearest(sigs, lists, i * chunk, out));
+        }
+    });
+    let segments = segment_keys(searcher);
+    let mut out = Vec::with_capacity(18 + segments.len() * 40 + near.len() * 8);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&opstamp.to_le_bytes());
+    out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
+    for k in &segments {
+        let mut id = [b'0'; 32];
+        let n = k.id.len().min(32);
+        id[..n].copy_from_slice(&k.id.as_bytes()[..n]);
+        out.extend_from_slice(&id);
+        out.extend_from_slice(&k.max_doc.to_le_bytes());
+        out.extend_from_slice(&k.deleted.to_le_bytes());
+    }
+    for &(n, s) in &near {
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// Fills `out` with the KEEP nearest rows of rows `first..`, one row of KEEP after another.
+fn nearest(sigs: &[Signature], lists: &[(u64, u32, f32)], first: usize, out: &mut [(u32, f32)]) {
+    let run = |t: u64| {
         let start = lists.partition_point(|x| x.0 < t);
         let end = lists.partition_point(|x| x.0 <= t);
         &lists[start..end]
     };
-    let mut near = vec![(u32::MAX, 0f32); ids.len() * KEEP];
-    let mut acc = vec![0f32; ids.len()];
+    let mut acc = vec![0f32; sigs.len()];
     let mut touched: Vec<u32> = vec![];
-    for (d, sig) in sigs.iter().enumerate() {
-        for &(t, w) in sig {
-            let run = runs(t);
+    for (i, row) in out.chunks_mut(KEEP).enumerate() {
+        let d = first + i;
+        for &(t, w) in &sigs[d] {
+            let run = run(t);
             if run.len() > MAX_SHARED {
                 continue;
             }
@@ -205,66 +237,42 @@ pub fn compute(lib: &LibraryIndex, opstamp: u64) -> Result<Neighbours, IndexErro
                 acc[o as usize] += w * v;
             }
         }
-        let mut best: Vec<(f32, u32)> = touched.iter().map(|&o| (acc[o as usize], o)).collect();
+        // The KEEP most similar, by insertion into a short sorted row (sorting every
+        // touched document cost more than the comparison itself).
+        let mut best: [(f32, u32); KEEP] = [(0.0, u32::MAX); KEEP];
         for &o in &touched {
+            let s = acc[o as usize];
             acc[o as usize] = 0.0;
+            if s <= best[KEEP - 1].0 {
+                continue;
+            }
+            let mut i = KEEP - 1;
+            while i > 0 && s > best[i - 1].0 {
+                best[i] = best[i - 1];
+                i -= 1;
+            }
+            best[i] = (s, o);
         }
         touched.clear();
-        best.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let row = rank[d] as usize * KEEP;
-        for (k, &(s, o)) in best.iter().take(KEEP).enumerate() {
-            near[row + k] = (rank[o as usize], s);
+        for (slot, &(s, o)) in row.iter_mut().zip(&best) {
+            if o != u32::MAX {
+                *slot = (o, s);
+            }
         }
     }
-    let mut text = String::new();
-    let mut offsets = Vec::with_capacity(ids.len());
-    for &i in &order {
-        offsets.push((text.len() as u32, ids[i].len() as u8));
-        text.push_str(&ids[i]);
-    }
-    Ok(Neighbours {
-        opstamp,
-        text,
-        offsets,
-        near,
-    })
 }
 
-/// Every live document's id and signature, read from the postings of the body and title.
-fn signatures(
-    lib: &LibraryIndex,
-    searcher: &Searcher,
-) -> Result<(Vec<String>, Vec<Signature>), IndexError> {
+/// Every document's signature, one per row (segment after segment; deleted documents get
+/// an empty one), read from the postings of the body and title.
+fn signatures(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<Signature>, IndexError> {
     let f = lib.fields;
     let io = |e: std::io::Error| lib.io_error(e);
     let num_docs = searcher.num_docs() as f32;
-    let mut ids: Vec<String> = vec![];
     let mut sigs: Vec<Signature> = vec![];
     let many_segments = searcher.segment_readers().len() > 1;
     for seg in searcher.segment_readers() {
-        // Segment document → library document.
-        let mut global = vec![u32::MAX; seg.max_doc() as usize];
-        let Some(id_column) = seg
-            .fast_fields()
-            .str("id")
-            .map_err(|e| lib.tantivy_error(e))?
-        else {
-            continue;
-        };
-        let mut id = String::new();
-        for doc in seg.doc_ids_alive() {
-            let Some(ord) = id_column.term_ords(doc).next() else {
-                continue;
-            };
-            id.clear();
-            id_column.ord_to_str(ord, &mut id).map_err(io)?;
-            if id.is_empty() || id.len() > u8::MAX as usize {
-                continue;
-            }
-            global[doc as usize] = ids.len() as u32;
-            ids.push(id.clone());
-            sigs.push(Vec::with_capacity(SIGNATURE));
-        }
+        let base = sigs.len();
+        sigs.resize(base + seg.max_doc() as usize, vec![]);
         let alive = seg.alive_bitset();
         for (pass, field) in [f.body, f.title].into_iter().enumerate() {
             let inv = seg
@@ -295,10 +303,9 @@ fn signatures(
                     .map_err(io)?;
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    let g = global[doc as usize];
-                    if g != u32::MAX && alive.is_none_or(|a| a.is_alive(doc)) {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
                         let w = (1.0 + (postings.term_freq() as f32).ln()) * idf;
-                        keep_best(&mut sigs[g as usize], t, w, pass > 0);
+                        keep_best(&mut sigs[base + doc as usize], t, w, pass > 0);
                     }
                     doc = postings.advance();
                 }
@@ -311,7 +318,7 @@ fn signatures(
             *w /= norm;
         }
     }
-    Ok((ids, sigs))
+    Ok(sigs)
 }
 
 /// Adds word `t` with weight `w` to a signature that keeps the [`SIGNATURE`] heaviest words.
@@ -333,5 +340,104 @@ fn keep_best(sig: &mut Signature, t: u64, w: f32, again: bool) {
         .expect("a full signature");
     if w > min {
         sig[i] = (t, w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::IndexDoc;
+
+    fn library(docs: &[(&str, &str)]) -> (tempfile::TempDir, LibraryIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = LibraryIndex::open_or_create(dir.path()).unwrap();
+        let mut w = lib.writer().unwrap();
+        for (id, body) in docs {
+            w.upsert(&IndexDoc {
+                id: id.to_string(),
+                body: body.to_string(),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        w.finish().unwrap();
+        (dir, lib)
+    }
+
+    fn address(lib: &LibraryIndex, id: &str) -> DocAddress {
+        let searcher = lib.searcher().unwrap();
+        let q = tantivy::query::TermQuery::new(
+            Term::from_field_text(lib.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        searcher
+            .search(
+                &q,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .unwrap()[0]
+            .1
+    }
+
+    const DOCS: &[(&str, &str)] = &[
+        (
+            "kv1",
+            "the kv cache of a transformer stores keys and values for decoding",
+        ),
+        (
+            "kv2",
+            "paged kv cache: keys and values of the transformer, stored for decoding",
+        ),
+        (
+            "bread",
+            "sourdough bread needs flour, water, salt and a starter",
+        ),
+        ("cake", "a sponge cake needs flour, eggs, sugar and butter"),
+        ("note", "keys to the shed are under the mat"),
+    ];
+
+    #[test]
+    fn the_nearest_document_shares_the_most_distinctive_words() {
+        let (dir, lib) = library(DOCS);
+        assert!(refresh(&lib, dir.path()).unwrap(), "written the first time");
+        let near = Neighbours::open(dir.path()).expect("a readable file");
+        let searcher = lib.searcher().unwrap();
+        assert!(near.fits(&searcher));
+        let first = |id: &str| near.of(address(&lib, id), 1)[0].0;
+        assert_eq!(first("kv1"), address(&lib, "kv2"));
+        assert_eq!(first("bread"), address(&lib, "cake"));
+        let sims: Vec<f32> = near
+            .of(address(&lib, "kv1"), KEEP)
+            .iter()
+            .map(|n| n.1)
+            .collect();
+        assert!(
+            sims.windows(2).all(|w| w[0] >= w[1]),
+            "most similar first: {sims:?}"
+        );
+        assert!(sims.iter().all(|&s| s > 0.0 && s <= 1.0 + 1e-5));
+    }
+
+    #[test]
+    fn a_current_file_is_kept_and_a_stale_or_damaged_one_rewritten() {
+        let (dir, lib) = library(DOCS);
+        assert!(refresh(&lib, dir.path()).unwrap());
+        assert!(!refresh(&lib, dir.path()).unwrap(), "nothing changed");
+        // A later commit (one document removed) makes the file stale.
+        let mut w = lib.writer().unwrap();
+        w.delete("note");
+        w.finish().unwrap();
+        lib.reload().unwrap();
+        let stale = Neighbours::open(dir.path()).unwrap();
+        assert!(!stale.fits(&lib.searcher().unwrap()), "rows no longer fit");
+        assert!(refresh(&lib, dir.path()).unwrap());
+        // Cut short (a crash while writing a copy by hand, a full disk): ignored, rewritten.
+        let path = dir.path().join(FILE);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
+        assert!(Neighbours::open(dir.path()).is_none());
+        assert!(refresh(&lib, dir.path()).unwrap());
+        std::fs::write(&path, b"not ours").unwrap();
+        assert!(Neighbours::open(dir.path()).is_none());
     }
 }

@@ -280,6 +280,59 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_found_by_the_words_of_its_nearest_pages() {
+        let (dir, lib) = lib_with(&[
+            (
+                "cox",
+                "Pain relief",
+                "Drugs",
+                "COX-2 inhibitors relieve arthritis pain; COX-2 inhibitors reduce inflammation in joints and spare the stomach lining, unlike older painkillers",
+            ),
+            (
+                "cel1",
+                "Celecoxib",
+                "Drugs",
+                "celecoxib is a COX-2 inhibitor that relieves arthritis pain and inflammation in joints, sparing the stomach lining",
+            ),
+            (
+                "cel2",
+                "Coxibs",
+                "Drugs",
+                "celecoxib and other COX-2 inhibitors reduce inflammation and joint pain while the stomach lining is spared",
+            ),
+            (
+                "garden",
+                "Gardening",
+                "Misc",
+                "arthritis makes gardening hard",
+            ),
+        ]);
+        crate::neighbours::refresh(&lib, dir.path()).unwrap();
+        let order = |r: &Ranking| -> Vec<String> {
+            search_with(&lib, "celecoxib arthritis", &opts(), r)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        let pos = |ids: &[String], id: &str| ids.iter().position(|i| i == id).unwrap();
+        let without = order(&Ranking {
+            near: 0,
+            ..Ranking::default()
+        });
+        assert!(
+            pos(&without, "garden") < pos(&without, "cox"),
+            "on their own words alone the short page wins: {without:?}"
+        );
+        let with = order(&Ranking::default());
+        assert!(
+            pos(&with, "cox") < pos(&with, "garden"),
+            "the COX-2 page borrows \"celecoxib\" from its neighbours: {with:?}"
+        );
+    }
+
+    #[test]
     fn stemming_filters_and_fallback() {
         let (_d, lib) = lib_with(&[
             ("a", "Embeddings", "Background", "what are embeddings"),

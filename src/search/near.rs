@@ -15,7 +15,8 @@ use crate::neighbours::Neighbours;
 
 /// For each candidate (in the given order) and each term: the frequency it borrows,
 /// `weight × |d| × Σ sim(d, n) × tf(t, n) / |n|` over its first `k` neighbours, where
-/// frequencies and lengths count the body and the title.
+/// frequencies and lengths count the body and the title. `None` when the neighbours were
+/// computed for other segments than the searcher's.
 pub fn borrowed(
     searcher: &Searcher,
     fields: &Fields,
@@ -24,112 +25,43 @@ pub fn borrowed(
     terms: &[&QueryTerm],
     k: usize,
     weight: f32,
-) -> Result<Vec<Vec<f32>>, SearchError> {
-    let counted = [fields.body, fields.title];
-    let ids = ids_of(searcher, cands)?;
-    // Every neighbour once, wherever it is in the index.
-    let mut wanted: Vec<&str> = vec![];
-    let lists: Vec<Vec<(&str, f32)>> = ids
-        .iter()
-        .map(|id| {
-            id.as_deref()
-                .map(|id| near.of(id).take(k).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    for (n, _) in lists.iter().flatten() {
-        if !wanted.contains(n) {
-            wanted.push(n);
-        }
+) -> Result<Option<Vec<Vec<f32>>>, SearchError> {
+    if !near.fits(searcher) {
+        return Ok(None);
     }
-    let found = addresses(searcher, fields.id, &wanted)?;
-    let mut at: HashMap<&str, usize> = HashMap::new();
+    let counted = [fields.body, fields.title];
+    let lists: Vec<Vec<(DocAddress, f32)>> = cands.iter().map(|&a| near.of(a, k)).collect();
+    // Every neighbour once.
+    let mut at: HashMap<DocAddress, usize> = HashMap::new();
     let mut addrs: Vec<DocAddress> = vec![];
-    for (id, addr) in wanted.iter().zip(found) {
-        if let Some(a) = addr {
-            at.insert(id, addrs.len());
-            addrs.push(a);
-        }
+    for &(n, _) in lists.iter().flatten() {
+        at.entry(n).or_insert_with(|| {
+            addrs.push(n);
+            addrs.len() - 1
+        });
     }
     let (ntf, nlen) = counts(searcher, &addrs, terms, &counted)?;
     let (_, clen) = counts(searcher, cands, &[], &counted)?;
-    Ok(lists
-        .iter()
-        .zip(&clen)
-        .map(|(list, &len)| {
-            let mut out = vec![0f32; terms.len()];
-            for (n, sim) in list {
-                let Some(&i) = at.get(n) else { continue };
-                let nl = nlen[i].max(1) as f32;
-                for (o, &tf) in out.iter_mut().zip(&ntf[i]) {
-                    *o += sim * tf as f32 / nl;
+    Ok(Some(
+        lists
+            .iter()
+            .zip(&clen)
+            .map(|(list, &len)| {
+                let mut out = vec![0f32; terms.len()];
+                for (n, sim) in list {
+                    let i = at[n];
+                    let nl = nlen[i].max(1) as f32;
+                    for (o, &tf) in out.iter_mut().zip(&ntf[i]) {
+                        *o += sim * tf as f32 / nl;
+                    }
                 }
-            }
-            for o in &mut out {
-                *o *= weight * len as f32;
-            }
-            out
-        })
-        .collect())
-}
-
-/// The id of each document (from the id fast field).
-fn ids_of(searcher: &Searcher, docs: &[DocAddress]) -> Result<Vec<Option<String>>, SearchError> {
-    let mut columns = HashMap::new();
-    let mut out = vec![];
-    for a in docs {
-        let col = match columns.entry(a.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                searcher
-                    .segment_reader(a.segment_ord)
-                    .fast_fields()
-                    .str("id")?,
-            ),
-        };
-        let mut id = String::new();
-        if let Some(col) = col
-            && let Some(ord) = col.term_ords(a.doc_id).next()
-        {
-            col.ord_to_str(ord, &mut id).map_err(io)?;
-        }
-        out.push((!id.is_empty()).then_some(id));
-    }
-    Ok(out)
-}
-
-/// Where each id's live document is (None: not in the index any more).
-fn addresses(
-    searcher: &Searcher,
-    id_field: Field,
-    ids: &[&str],
-) -> Result<Vec<Option<DocAddress>>, SearchError> {
-    let mut out = vec![None; ids.len()];
-    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-        let inv = seg.inverted_index(id_field)?;
-        let alive = seg.alive_bitset();
-        for (i, id) in ids.iter().enumerate() {
-            if out[i].is_some() {
-                continue;
-            }
-            let term = Term::from_field_text(id_field, id);
-            let Some(mut p) = inv
-                .read_postings(&term, IndexRecordOption::Basic)
-                .map_err(io)?
-            else {
-                continue;
-            };
-            let mut d = p.doc();
-            while d != TERMINATED {
-                if alive.is_none_or(|a| a.is_alive(d)) {
-                    out[i] = Some(DocAddress::new(ord as u32, d));
-                    break;
+                for o in &mut out {
+                    *o *= weight * len as f32;
                 }
-                d = p.advance();
-            }
-        }
-    }
-    Ok(out)
+                out
+            })
+            .collect(),
+    ))
 }
 
 /// Each document's frequency of each term and its length, both summed over `fields`.

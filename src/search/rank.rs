@@ -358,15 +358,7 @@ impl Plan {
         let borrowed = match &self.near {
             Some(near) if r.near > 0 && r.near_weight > 0.0 => {
                 let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
-                Some(super::near::borrowed(
-                    searcher,
-                    &f,
-                    near,
-                    &addrs,
-                    &terms,
-                    r.near,
-                    r.near_weight,
-                )?)
+                super::near::borrowed(searcher, &f, near, &addrs, &terms, r.near, r.near_weight)?
             }
             _ => None,
         };

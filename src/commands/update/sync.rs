@@ -202,8 +202,12 @@ pub(super) fn sync_index(
     if let Some(w) = writer {
         w.finish()?;
     }
-    // After the commit, so a crash before it leaves the old file, tagged with an older
-    // commit, which the next update replaces.
-    crate::neighbours::refresh(&lib, &store.tantivy_dir())?;
+    // After the commit, so a crash before it leaves the old file, made for other segments,
+    // which the next update replaces. Without it search still works, only less well.
+    if let Err(e) = crate::neighbours::refresh(&lib, &store.tantivy_dir()) {
+        eprintln!(
+            "rl-search: warning: nearest documents not computed ({e:#}); search ranks without them"
+        );
+    }
     Ok((upserts, removed))
 }
