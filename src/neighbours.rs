@@ -11,8 +11,11 @@
 
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
+#[cfg(not(unix))]
+use std::io::{Seek, SeekFrom};
 use std::path::Path;
+#[cfg(not(unix))]
 use std::sync::Mutex;
 
 use tantivy::postings::Postings;
@@ -63,6 +66,9 @@ pub struct Neighbours {
     bases: Vec<u32>,
     /// Where the rows start in the file.
     rows_at: u64,
+    #[cfg(unix)]
+    file: File,
+    #[cfg(not(unix))]
     file: Mutex<File>,
 }
 
@@ -105,6 +111,9 @@ impl Neighbours {
             segments,
             bases,
             rows_at,
+            #[cfg(unix)]
+            file,
+            #[cfg(not(unix))]
             file: Mutex::new(file),
         })
     }
@@ -122,14 +131,8 @@ impl Neighbours {
         };
         let row = u64::from(base + doc.doc_id);
         let mut bytes = [0u8; ROW];
-        {
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            let read = file
-                .seek(SeekFrom::Start(self.rows_at + row * ROW as u64))
-                .and_then(|_| file.read_exact(&mut bytes));
-            if read.is_err() {
-                return vec![];
-            }
+        if read_at(&self.file, &mut bytes, self.rows_at + row * ROW as u64).is_err() {
+            return vec![];
         }
         bytes
             .chunks_exact(8)
@@ -144,6 +147,19 @@ impl Neighbours {
             })
             .collect()
     }
+}
+
+/// One positioned read (no seek, so searches on several threads share the file).
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &Mutex<File>, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(buf)
 }
 
 /// Recomputes the file in `dir` unless it already fits the index's latest commit.
