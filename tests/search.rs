@@ -401,3 +401,65 @@ ID ok      page   The case for gzip classifiers
         &gzip.join("\n"),
     );
 }
+
+/// Pages about the same drug under two names, and an unrelated page with one query word.
+const NEIGHBOURS: &[(&str, &str, &str)] = &[
+    (
+        "/cox",
+        "Pain relief",
+        "COX-2 inhibitors relieve arthritis pain; COX-2 inhibitors reduce inflammation in joints and spare the stomach lining, unlike older painkillers.",
+    ),
+    (
+        "/celecoxib",
+        "Celecoxib",
+        "Celecoxib is a COX-2 inhibitor that relieves arthritis pain and inflammation in joints, sparing the stomach lining.",
+    ),
+    (
+        "/coxibs",
+        "Coxibs",
+        "Celecoxib and other COX-2 inhibitors reduce inflammation and joint pain while the stomach lining is spared.",
+    ),
+    ("/garden", "Gardening", "Arthritis makes gardening hard."),
+];
+
+#[test]
+fn a_page_borrows_the_words_of_its_nearest_pages_and_update_repairs_them() {
+    let server = Server::start(|req| match NEIGHBOURS.iter().find(|c| c.0 == req.path) {
+        Some((_, title, body)) => Reply::html(&format!(
+            "<html><head><title>{title}</title></head><body><article><p>{body}</p></article></body></html>"
+        )),
+        None => Reply::status(404),
+    });
+    let env = Env::new();
+    let md: String = NEIGHBOURS
+        .iter()
+        .map(|(path, title, _)| format!("- [{title}]({})\n", server.url(path)))
+        .collect();
+    let list = env.write("drugs.md", &md);
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let order = || top(&env, &["celecoxib", "arthritis"]);
+    let pos = |hits: &[String], t: &str| hits.iter().position(|h| h == t).unwrap();
+    let hits = order();
+    assert!(
+        pos(&hits, "Pain relief") < pos(&hits, "Gardening"),
+        "the COX-2 page never says celecoxib, its neighbours do: {hits:?}"
+    );
+    // Without the neighbours (lost, or an update killed before writing them) search still
+    // works, on each page's own words; the next update, even with nothing to fetch, puts
+    // them back.
+    let file = env.library().join("tantivy").join("rl-neighbours.bin");
+    std::fs::remove_file(&file).unwrap();
+    let hits = order();
+    assert!(
+        pos(&hits, "Gardening") < pos(&hits, "Pain relief"),
+        "{hits:?}"
+    );
+    env.run(&["update"]).expect_code(0);
+    assert!(file.exists());
+    let hits = order();
+    assert!(
+        pos(&hits, "Pain relief") < pos(&hits, "Gardening"),
+        "{hits:?}"
+    );
+}
