@@ -162,9 +162,17 @@ fn read_at(file: &Mutex<File>, buf: &mut [u8], at: u64) -> std::io::Result<()> {
     file.read_exact(buf)
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum NeighboursError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Write(#[from] crate::store::StoreError),
+}
+
 /// Recomputes the file in `dir` unless it already fits the index's latest commit.
 /// Returns whether it was written.
-pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, IndexError> {
+pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, NeighboursError> {
     lib.reload()?;
     let searcher = lib.searcher()?;
     let opstamp = lib.opstamp()?;
@@ -172,8 +180,7 @@ pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, IndexError> {
         return Ok(false);
     }
     let bytes = compute(lib, &searcher, opstamp)?;
-    crate::store::atomic_write(&dir.join(FILE), &bytes)
-        .map_err(|e| lib.io_error(std::io::Error::other(e.to_string())))?;
+    crate::store::atomic_write(&dir.join(FILE), &bytes)?;
     lib.forget_neighbours();
     Ok(true)
 }
