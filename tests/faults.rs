@@ -570,3 +570,23 @@ fn an_old_copy_without_its_stored_bytes_is_kept_not_failed() {
         1
     );
 }
+
+#[test]
+fn nearest_documents_that_cannot_be_written_are_a_warning_not_a_failed_update() {
+    let server = Server::start(|_| Reply::html(PAGE));
+    let env = Env::new();
+    // Something in the way of the file: a folder where it goes.
+    let file = env.library().join("tantivy").join("rl-neighbours.bin");
+    std::fs::create_dir_all(file.join("in-the-way")).unwrap();
+    let (run, _) = update_one(&env, &server.url("/page"), &[]);
+    run.expect_code(0);
+    let err = run.stderr();
+    assert!(
+        err.contains("warning: nearest documents not computed")
+            && err.contains("rl-neighbours.bin"),
+        "{err}"
+    );
+    let hits = env.run(&["search", "--json", "lighthouses"]);
+    hits.expect_code(0);
+    assert_eq!(hits.json_lines()[0]["title"], "Fine Page");
+}

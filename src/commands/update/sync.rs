@@ -204,7 +204,9 @@ pub(super) fn sync_index(
     }
     // After the commit, so a crash before it leaves the old file, made for other segments,
     // which the next update replaces. Without it search still works, only less well.
-    if let Err(e) = crate::neighbours::refresh(&lib, &store.tantivy_dir()) {
+    if let Err(e) =
+        crate::neighbours::refresh(&lib, &store.tantivy_dir()).map_err(anyhow::Error::from)
+    {
         eprintln!(
             "rl-search: warning: nearest documents not computed ({e:#}); search ranks without them"
         );
