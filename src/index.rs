@@ -97,8 +97,8 @@ pub struct LibraryIndex {
     pub fields: Fields,
     path: String,
     reader: std::sync::OnceLock<tantivy::IndexReader>,
-    /// Each document's nearest documents, read once from the index folder (None inside:
-    /// there is no such file).
+    /// Each document's nearest documents, read once from the index folder (`Some(None)`:
+    /// there is no usable file, as for an index in memory).
     neighbours: std::sync::Mutex<Option<Option<Arc<Neighbours>>>>,
 }
 
@@ -147,7 +147,7 @@ impl LibraryIndex {
             fields,
             path: "(memory)".into(),
             reader: std::sync::OnceLock::new(),
-            neighbours: std::sync::Mutex::new(Some(None)),
+            neighbours: Default::default(),
         }
     }
 
@@ -174,10 +174,7 @@ impl LibraryIndex {
 
     /// Reads the neighbours file again on next use (it was rewritten).
     pub fn forget_neighbours(&self) {
-        let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());
-        if self.path != "(memory)" {
-            *cache = None;
-        }
+        *self.neighbours.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn tantivy_error(&self, source: tantivy::TantivyError) -> IndexError {
@@ -186,11 +183,6 @@ impl LibraryIndex {
 
     pub fn io_error(&self, e: std::io::Error) -> IndexError {
         self.err(tantivy::TantivyError::IoError(e.into()))
-    }
-
-    /// The index folder.
-    pub fn dir(&self) -> &Path {
-        Path::new(&self.path)
     }
 
     fn err(&self, source: tantivy::TantivyError) -> IndexError {

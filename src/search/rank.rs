@@ -1,6 +1,7 @@
 //! Ranking: read clauses → one Tantivy query (BM25 per field, weighted), then a re-ranking of
-//! the best candidates by coordination (how much of the query a document holds) and proximity
-//! (query words standing close together), read from the index's positions, never from bodies.
+//! the best candidates by BM25F with the words borrowed from their nearest documents
+//! ([`super::near`]), coordination (how much of the query a document holds) and proximity
+//! (query words standing close together), read from the index's postings, never from bodies.
 
 use std::collections::HashMap;
 use std::sync::Arc;
