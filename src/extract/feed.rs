@@ -1,5 +1,5 @@
 //! RSS and Atom feeds: the feed's title, and each item's title and summary as a paragraph.
-//! The arXiv export API answers in Atom too; [`entries`] gives its papers one by one.
+//! The arXiv export API answers in Atom too; [`arxiv_entry`] reads one of its papers.
 
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;

@@ -3,7 +3,7 @@
 //! The stages: [`query`] reads the user's text into clauses (forgiving: a natural sentence is
 //! never a syntax error); [`rank`] turns them into BM25 over weighted fields and re-ranks the
 //! best candidates by coordination and proximity; [`expand`] adds relevance feedback to short
-//! queries; [`snippet`] builds the hits; [`similar`] is more-like-this.
+//! queries; [`snippet`] builds the hits; [`mod@similar`] is more-like-this.
 
 pub mod expand;
 pub mod near;

@@ -74,7 +74,7 @@ enum WorkerAnswer {
     Panicked(String),
 }
 
-/// The worker's side: a PDF on stdin, a [`WorkerAnswer`] as JSON on stdout.
+/// The worker's side: a PDF on stdin, its answer as JSON on stdout.
 pub fn worker_main() -> std::io::Result<()> {
     use std::io::{Read, Write};
     let mut bytes = vec![];
