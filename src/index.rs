@@ -159,11 +159,6 @@ impl LibraryIndex {
         Self::open_or_create(dir).map(Some)
     }
 
-    /// The latest commit's stamp (what the neighbours file is tagged with).
-    pub fn opstamp(&self) -> Result<u64, IndexError> {
-        Ok(self.index.load_metas().map_err(|e| self.err(e))?.opstamp)
-    }
-
     /// Each document's nearest documents, when the last update computed them.
     pub fn neighbours(&self) -> Option<Arc<Neighbours>> {
         let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());

@@ -33,7 +33,7 @@ const SIGNATURE: usize = 40;
 /// Words in more signatures than this link too many documents to tell them apart (and
 /// would make the comparison quadratic); they are skipped when neighbours are gathered.
 const MAX_SHARED: usize = 2_000;
-const MAGIC: &[u8; 6] = b"rlnb2\n";
+const MAGIC: &[u8; 6] = b"rlnb3\n";
 /// Bytes of one document's row: KEEP × (neighbour's row, similarity).
 const ROW: usize = KEEP * 8;
 
@@ -59,8 +59,6 @@ fn segment_keys(searcher: &Searcher) -> Vec<SegmentKey> {
 
 /// An open neighbours file: its header in memory, rows read on demand.
 pub struct Neighbours {
-    /// The index commit these were computed for.
-    pub opstamp: u64,
     segments: Vec<SegmentKey>,
     /// First row of each segment.
     bases: Vec<u32>,
@@ -76,13 +74,12 @@ impl Neighbours {
     /// Opens the file in `dir`; `None` when it is absent or not one of ours.
     pub fn open(dir: &Path) -> Option<Neighbours> {
         let mut file = File::open(dir.join(FILE)).ok()?;
-        let mut fixed = [0u8; 6 + 8 + 4];
+        let mut fixed = [0u8; 6 + 4];
         file.read_exact(&mut fixed).ok()?;
         if &fixed[..6] != MAGIC {
             return None;
         }
-        let opstamp = u64::from_le_bytes(fixed[6..14].try_into().ok()?);
-        let count = u32::from_le_bytes(fixed[14..18].try_into().ok()?) as usize;
+        let count = u32::from_le_bytes(fixed[6..10].try_into().ok()?) as usize;
         if count > 10_000 {
             return None;
         }
@@ -107,7 +104,6 @@ impl Neighbours {
             return None;
         }
         Some(Neighbours {
-            opstamp,
             segments,
             bases,
             rows_at,
@@ -170,16 +166,15 @@ pub enum NeighboursError {
     Write(#[from] crate::store::StoreError),
 }
 
-/// Recomputes the file in `dir` unless it already fits the index's latest commit.
-/// Returns whether it was written.
+/// Recomputes the file in `dir` unless it already fits the index's segments (every commit
+/// that adds or deletes a document changes them). Returns whether it was written.
 pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, NeighboursError> {
     lib.reload()?;
     let searcher = lib.searcher()?;
-    let opstamp = lib.opstamp()?;
-    if Neighbours::open(dir).is_some_and(|n| n.opstamp == opstamp && n.fits(&searcher)) {
+    if Neighbours::open(dir).is_some_and(|n| n.fits(&searcher)) {
         return Ok(false);
     }
-    let bytes = compute(lib, &searcher, opstamp)?;
+    let bytes = compute(lib, &searcher)?;
     crate::store::atomic_write(&dir.join(FILE), &bytes)?;
     lib.forget_neighbours();
     Ok(true)
@@ -196,7 +191,7 @@ fn term_key(bytes: &[u8]) -> u64 {
 
 /// Nearest neighbours by the cosine of tf-idf signatures over the body and title; the
 /// file's bytes.
-fn compute(lib: &LibraryIndex, searcher: &Searcher, opstamp: u64) -> Result<Vec<u8>, IndexError> {
+fn compute(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<u8>, IndexError> {
     let sigs = signatures(lib, searcher)?;
     // Inverted lists over the signatures: (word, row, weight), grouped by word.
     let mut lists: Vec<(u64, u32, f32)> = sigs
@@ -215,9 +210,8 @@ fn compute(lib: &LibraryIndex, searcher: &Searcher, opstamp: u64) -> Result<Vec<
         }
     });
     let segments = segment_keys(searcher);
-    let mut out = Vec::with_capacity(18 + segments.len() * 40 + near.len() * 8);
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + segments.len() * 40 + near.len() * 8);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&opstamp.to_le_bytes());
     out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
     for k in &segments {
         let mut id = [b'0'; 32];
