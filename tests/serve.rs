@@ -335,3 +335,43 @@ fn a_refresh_honours_the_library_lock() {
     assert!(status.contains("The refresh failed"), "{status}");
     drop(lock);
 }
+
+#[test]
+fn an_update_from_the_command_line_is_seen_without_a_restart() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let changed = Arc::new(AtomicBool::new(false));
+    let flag = changed.clone();
+    let site = common::Server::start(move |_| {
+        let extra = if flag.load(Ordering::SeqCst) {
+            " and zeppelins"
+        } else {
+            ""
+        };
+        common::Reply::html(&format!(
+            "<html><head><title>Coast</title></head><body><article><p>Lighthouses guide ships{extra} along the rocky coast at night.</p></article></body></html>"
+        ))
+    });
+    let env = Env::new();
+    let list = env.write("list.md", &format!("- [Coast]({})\n", site.url("/coast")));
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let reader = Reader::start(&env);
+    let hits = |q: &str| -> usize {
+        let body = reader.get(&format!("/api/search?q={q}")).body;
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(hits("lighthouses"), 1);
+    assert_eq!(hits("zeppelins"), 0);
+    changed.store(true, Ordering::SeqCst);
+    env.run(&["update"]).expect_code(0);
+    assert_eq!(
+        hits("zeppelins"),
+        1,
+        "the page's new text is searchable in the reader"
+    );
+}

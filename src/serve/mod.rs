@@ -42,6 +42,8 @@ pub struct App {
     store: Store,
     /// `None` until the library has an index.
     lib: RwLock<Option<Arc<LibraryIndex>>>,
+    /// When the index's last commit was written (and its size), as this server last saw it.
+    commit_seen: Mutex<Option<(std::time::SystemTime, u64)>>,
     token: String,
     port: u16,
     origin: String,
@@ -57,14 +59,26 @@ struct UpdateState {
 
 impl App {
     fn library(&self) -> Option<Arc<LibraryIndex>> {
-        if let Some(lib) = self.lib.read().ok().and_then(|l| l.clone()) {
-            return Some(lib);
-        }
-        // The index may have appeared since (an update from the CLI or this server).
-        let lib = LibraryIndex::open_existing(&self.store.tantivy_dir()).ok()??;
-        let lib = Arc::new(lib);
-        if let Ok(mut slot) = self.lib.write() {
-            *slot = Some(lib.clone());
+        let lib = match self.lib.read().ok().and_then(|l| l.clone()) {
+            Some(lib) => lib,
+            None => {
+                // The index may have appeared since (an update from the CLI or this server).
+                let lib = Arc::new(LibraryIndex::open_existing(&self.store.tantivy_dir()).ok()??);
+                if let Ok(mut slot) = self.lib.write() {
+                    *slot = Some(lib.clone());
+                }
+                lib
+            }
+        };
+        // Any update — this server's or one run from the command line — ends with a commit,
+        // which rewrites meta.json: one stat a request sees it.
+        let stamp = std::fs::metadata(self.store.tantivy_dir().join("meta.json"))
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok();
+        let mut seen = self.commit_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if *seen != stamp {
+            let _ = lib.reload();
+            *seen = stamp;
         }
         Some(lib)
     }
@@ -118,6 +132,7 @@ pub fn run(cfg: &Config, opts: &ServeOptions) -> Result<()> {
             },
             store,
             lib: RwLock::new(None),
+            commit_seen: Mutex::new(None),
             token: security::new_token(),
             port: local.port(),
             origin: origin.clone(),
@@ -551,9 +566,6 @@ async fn start_update(
             ),
             Err(e) => format!("The refresh failed: {e:#}"),
         };
-        if let Some(lib) = worker.lib.read().ok().and_then(|l| l.clone()) {
-            let _ = lib.reload();
-        }
         let mut state = worker.update.lock().unwrap_or_else(|e| e.into_inner());
         state.progress = None;
         state.last = Some(last);
