@@ -143,7 +143,8 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         return None;
     }
     let start = text.trim_start_matches('\u{feff}').trim_start();
-    let lower = start[..start.len().min(1024)].to_ascii_lowercase();
+    // Cut on a character boundary: byte 1024 of a list in Chinese or Arabic is often inside one.
+    let lower = start[..start.floor_char_boundary(1024)].to_ascii_lowercase();
     if lower.starts_with("<!doctype netscape-bookmark-file") {
         return Some(Format::Bookmarks);
     }
@@ -295,6 +296,21 @@ mod tests {
             Some(Format::WebPage)
         );
         assert_eq!(detect(b"%PDF-1.7\n\x00\x01\x02\xff\xfe binary"), None);
+    }
+
+    /// Issue 20: a list whose byte 1024 fell inside a character crashed `update` (exit 101).
+    #[test]
+    fn lists_in_any_script_are_read_whatever_falls_at_byte_1024() {
+        for words in ["阅读清单", "قائمة القراءة", "📚🦀"] {
+            // Every offset of the characters against byte 1024.
+            for shift in 0..4 {
+                let filler = format!("{}{}", "a".repeat(shift), words.repeat(120));
+                let md = format!("{filler}\n- [论文](https://a.example/论文)\n");
+                let (format, list) = read("清单.md", md.as_bytes(), None).unwrap();
+                assert_eq!(format, Format::Markdown);
+                assert_eq!(list.entries.len(), 1);
+            }
+        }
     }
 
     /// Issue 14: merging repeated links is a lookup. A scan per link made 100k links take

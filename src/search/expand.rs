@@ -11,7 +11,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::SearchError;
 use super::rank::{QueryTerm, analyze, idf};
-use super::snippet::{field_text, floor_char_boundary, needles};
+use super::snippet::{field_text, needles};
 use crate::index::LibraryIndex;
 
 /// How many top hits feed the expansion (RM3 uses about 10 on large collections; a reading
@@ -121,7 +121,7 @@ pub fn feedback(
 fn passages(body: &str, needles: &[String]) -> Vec<Range<usize>> {
     let lower = body.to_lowercase();
     if lower.len() != body.len() {
-        let end = floor_char_boundary(body, FEEDBACK_SCAN_BYTES);
+        let end = body.floor_char_boundary(FEEDBACK_SCAN_BYTES);
         return std::iter::once(0..end).collect();
     }
     let Some(first) = needles.first() else {
@@ -131,8 +131,8 @@ fn passages(body: &str, needles: &[String]) -> Vec<Range<usize>> {
         .match_indices(String::as_str(first))
         .take(FEEDBACK_PASSAGES)
         .map(|(pos, _)| {
-            let lo = floor_char_boundary(body, pos.saturating_sub(FEEDBACK_SPAN));
-            let hi = floor_char_boundary(body, pos + FEEDBACK_SPAN);
+            let lo = body.floor_char_boundary(pos.saturating_sub(FEEDBACK_SPAN));
+            let hi = body.floor_char_boundary(pos + FEEDBACK_SPAN);
             lo..hi
         })
         .collect();
@@ -177,7 +177,7 @@ pub fn rm3(
     for (score, addr) in ranked {
         let doc: TantivyDocument = searcher.doc(*addr)?;
         let body = field_text(&doc, f.body);
-        let text = &body[..floor_char_boundary(&body, RM3_SCAN_BYTES)];
+        let text = &body[..body.floor_char_boundary(RM3_SCAN_BYTES)];
         let words = analyze(&mut analyzer, text);
         if words.is_empty() {
             continue;

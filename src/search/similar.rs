@@ -6,7 +6,7 @@ use tantivy::schema::{IndexRecordOption, OwnedValue};
 use tantivy::{TantivyDocument, Term};
 
 use super::expand::CONTEXT_STOP_WORDS;
-use super::snippet::{field_text, floor_char_boundary, hits, words_query};
+use super::snippet::{field_text, hits, words_query};
 use super::{Hit, SearchError};
 use crate::index::LibraryIndex;
 
@@ -33,7 +33,7 @@ pub fn similar(
     let doc: TantivyDocument = searcher.doc(addr)?;
     let title = field_text(&doc, f.title);
     let body = field_text(&doc, f.body);
-    let body = body[..floor_char_boundary(&body, SIMILAR_SCAN_BYTES)].to_string();
+    let body = body[..body.floor_char_boundary(SIMILAR_SCAN_BYTES)].to_string();
     let num_docs = searcher.num_docs();
     let like = MoreLikeThisQuery::builder()
         .with_min_doc_frequency(2.min(num_docs))

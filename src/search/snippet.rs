@@ -102,8 +102,8 @@ pub(super) fn needles(query: &str) -> Vec<String> {
 /// body when none occurs).
 pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
     let cut = |from: usize, to: usize| {
-        let from = floor_char_boundary(body, from);
-        let to = floor_char_boundary(body, to);
+        let from = body.floor_char_boundary(from);
+        let to = body.floor_char_boundary(to);
         &body[from..to]
     };
     if needles.is_empty() {
@@ -121,7 +121,7 @@ pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
             seen += 1;
             let lo = pos.saturating_sub(SNIPPET_WINDOW_BYTES / 4);
             let hi = (pos + SNIPPET_WINDOW_BYTES / 4).min(lower.len());
-            let near = &lower[floor_char_boundary(&lower, lo)..floor_char_boundary(&lower, hi)];
+            let near = &lower[lower.floor_char_boundary(lo)..lower.floor_char_boundary(hi)];
             let distinct = needles
                 .iter()
                 .filter(|m| near.contains(String::as_str(m)))
@@ -146,16 +146,6 @@ pub(super) fn field_text(doc: &TantivyDocument, field: tantivy::schema::Field) -
         .and_then(|v| v.as_str())
         .unwrap_or("")
         .to_string()
-}
-
-pub(super) fn floor_char_boundary(s: &str, max: usize) -> usize {
-    if max >= s.len() {
-        return s.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0)
 }
 
 /// The first `n` characters of a body, on one line.
