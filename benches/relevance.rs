@@ -29,7 +29,6 @@ use std::time::Instant;
 
 use rl_search::commands::update::{self, UpdateSettings};
 use rl_search::config::Config;
-use rl_search::index::LibraryIndex;
 use rl_search::search::{self, Ranking, SearchOptions};
 
 /// Query id → text.
@@ -396,12 +395,12 @@ fn main() {
         base.recall100,
         base.mrr10
     );
-    let lib = LibraryIndex::open_existing(&library.join("tantivy"))
+    let lib = rl_search::library::Library::open_existing(&library.join("tantivy"))
         .expect("open the index")
         .expect("an index");
     // A library built before neighbours existed gets them as its next update would.
     let t = Instant::now();
-    if rl_search::neighbours::refresh(&lib, &library.join("tantivy")).expect("neighbours") {
+    if rl_search::neighbours::refresh(&lib.index, &library.join("tantivy")).expect("neighbours") {
         eprintln!(
             "computed the neighbours in {:.1} s",
             t.elapsed().as_secs_f64()
@@ -424,6 +423,7 @@ fn main() {
         limit: 100,
         ..Default::default()
     };
+    let snap = lib.snapshot().expect("a searcher");
     for config in configs {
         let mut r = Ranking::default();
         for (k, v) in &config {
@@ -433,7 +433,7 @@ fn main() {
         let mut runs = HashMap::new();
         let mut rejected = 0;
         for (qid, text) in &qs {
-            match search::search_with(&lib, text, &opts, &r) {
+            match search::search_with(&snap, text, &opts, &r) {
                 Ok(res) => {
                     let ids = res
                         .hits

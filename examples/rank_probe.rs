@@ -2,7 +2,7 @@
 //! to see what a parameter does to a known case before sweeping it with benches/relevance.
 //! `cargo run --release --example rank_probe -- LIBRARY "scaling laws" feedback_weight=1 k1=2`
 
-use rl_search::index::LibraryIndex;
+use rl_search::library::Library;
 use rl_search::search::{self, Ranking, SearchOptions};
 
 fn main() {
@@ -16,14 +16,14 @@ fn main() {
         let (k, v) = p.split_once('=').expect("KEY=VALUE");
         r.set(k, v).unwrap_or_else(|e| panic!("{e}"));
     }
-    let lib = LibraryIndex::open_existing(&std::path::Path::new(library).join("tantivy"))
+    let lib = Library::open_existing(&std::path::Path::new(library).join("tantivy"))
         .expect("open the index")
         .expect("a library with an index");
     let opts = SearchOptions {
         limit: 10,
         ..Default::default()
     };
-    for h in search::search_with(&lib, query, &opts, &r)
+    for h in search::search_with(&lib.snapshot().expect("a searcher"), query, &opts, &r)
         .expect("search")
         .hits
     {

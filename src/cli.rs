@@ -105,6 +105,11 @@ pub struct OpenArgs {
     pub local: bool,
 }
 
+/// The index name in `_bulk` action lines unless `--index-name` says otherwise.
+pub const DEFAULT_INDEX_NAME: &str = "rl-search";
+/// Words per exported chunk: under Meilisearch's 65,535-word limit for one field.
+pub const DEFAULT_CHUNK_WORDS: usize = 20_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// One JSON document per line (Meilisearch, Quickwit, jq)
@@ -120,12 +125,12 @@ pub struct ExportArgs {
     pub format: ExportFormat,
 
     /// The index name in `_bulk` action lines
-    #[arg(long, value_name = "NAME", default_value = crate::commands::export::DEFAULT_INDEX_NAME)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_INDEX_NAME)]
     pub index_name: String,
 
     /// Split documents longer than this many words into chunks (Meilisearch indexes only the
     /// first 65,535 words of a field)
-    #[arg(long, value_name = "WORDS", default_value_t = crate::commands::export::DEFAULT_CHUNK_WORDS)]
+    #[arg(long, value_name = "WORDS", default_value_t = DEFAULT_CHUNK_WORDS)]
     pub chunk_words: usize,
 
     /// Also export earlier versions (ids `ID-vN-CHUNK`, with `version` and `current`)

@@ -3,8 +3,7 @@
 //! what a crash left unindexed and repair it.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
@@ -13,11 +12,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexWriter, Term, doc};
 use thiserror::Error;
 
-use crate::neighbours::Neighbours;
-
-/// The analyzer of every text field (and of queries and highlighting): words, lower-cased,
-/// English-stemmed; Tantivy registers it in every index.
-pub const TOKENIZER: &str = "en_stem";
+use crate::analysis::TOKENIZER;
 
 /// More searchable segments than this after a commit get merged into one.
 const MAX_SEGMENTS: usize = 8;
@@ -91,15 +86,23 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// A stored text field of a document ("" when absent).
+pub fn stored_text(doc: &tantivy::TantivyDocument, field: Field) -> String {
+    use tantivy::schema::Value;
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// An opened index.
 pub struct LibraryIndex {
     pub index: Index,
     pub fields: Fields,
     path: String,
+    /// The index folder (`None` in memory): side data built from the index lives there.
+    dir: Option<PathBuf>,
     reader: std::sync::OnceLock<tantivy::IndexReader>,
-    /// Each document's nearest documents, read once from the index folder (`Some(None)`:
-    /// there is no usable file, as for an index in memory).
-    neighbours: std::sync::Mutex<Option<Option<Arc<Neighbours>>>>,
 }
 
 impl LibraryIndex {
@@ -133,8 +136,8 @@ impl LibraryIndex {
             index,
             fields,
             path,
+            dir: Some(dir.to_path_buf()),
             reader: std::sync::OnceLock::new(),
-            neighbours: Default::default(),
         })
     }
 
@@ -146,8 +149,8 @@ impl LibraryIndex {
             index: Index::create_in_ram(schema),
             fields,
             path: "(memory)".into(),
+            dir: None,
             reader: std::sync::OnceLock::new(),
-            neighbours: Default::default(),
         }
     }
 
@@ -159,17 +162,9 @@ impl LibraryIndex {
         Self::open_or_create(dir).map(Some)
     }
 
-    /// Each document's nearest documents, when the last update computed them.
-    pub fn neighbours(&self) -> Option<Arc<Neighbours>> {
-        let mut cache = self.neighbours.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get_or_insert_with(|| Neighbours::open(Path::new(&self.path)).map(Arc::new))
-            .clone()
-    }
-
-    /// Reads the neighbours file again on next use (it was rewritten).
-    pub fn forget_neighbours(&self) {
-        *self.neighbours.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// The index folder; `None` for an index in memory.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     pub fn tantivy_error(&self, source: tantivy::TantivyError) -> IndexError {
@@ -207,7 +202,6 @@ impl LibraryIndex {
         if let Some(r) = self.reader.get() {
             r.reload().map_err(|e| self.err(e))?;
         }
-        self.forget_neighbours();
         Ok(())
     }
 

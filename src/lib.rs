@@ -4,6 +4,7 @@
 //! [`fetch`] → [`extract`] → [`assemble`] → [`store`] → [`index`] → [`search`]. Only
 //! [`commands`] wires stages together; only [`cli`] knows clap; only [`output`] prints results.
 
+pub mod analysis;
 pub mod assemble;
 pub mod cli;
 pub mod commands;
@@ -12,12 +13,12 @@ pub mod errors;
 pub mod extract;
 pub mod fetch;
 pub mod index;
+pub mod library;
 pub mod list;
 pub mod markup;
 pub mod neighbours;
 pub mod output;
 pub mod resolve;
 pub mod search;
-pub mod serve;
 pub mod store;
 pub mod terminal;

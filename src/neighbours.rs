@@ -176,7 +176,6 @@ pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, NeighboursError> 
     }
     let bytes = compute(lib, &searcher)?;
     crate::store::atomic_write(&dir.join(FILE), &bytes)?;
-    lib.forget_neighbours();
     Ok(true)
 }
 
@@ -313,7 +312,7 @@ fn signatures(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<Signature>,
                 if df < 2.0 || df > num_docs / 2.0 {
                     continue;
                 }
-                let idf = crate::search::rank::idf(num_docs, df);
+                let idf = crate::analysis::idf(num_docs, df);
                 let t = term_key(key);
                 let mut postings = inv
                     .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)

@@ -27,6 +27,10 @@ pub enum StoreError {
     Locked(PathBuf, String),
     #[error("{path} is damaged ({reason}); run `rl-search update` to fetch it again")]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "a record names the stored file {name:?}, which is not a file name inside the library; run `rl-search update` to fetch it again"
+    )]
+    BadName { name: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -269,6 +273,22 @@ pub struct LockGuard {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Whether reading may write: a damaged record is set aside and its rebuilt copy saved.
+    /// Off for the web reader, where a page view must not change the library.
+    repairs_on_disk: bool,
+}
+
+/// Whether `name` (from a record) is a plain file name: one normal path component, no
+/// separator, not `.`/`..` or hidden, so joining it to a library folder stays inside it.
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0', ':'])
+        && Path::new(name).components().count() == 1
+        && matches!(
+            Path::new(name).components().next(),
+            Some(std::path::Component::Normal(_))
+        )
 }
 
 /// What was found damaged and what was done about it in this process, for the command layer to
@@ -285,6 +305,7 @@ impl Store {
     pub fn open(root: &Path, create: bool) -> Result<Store, StoreError> {
         let store = Store {
             root: root.to_path_buf(),
+            repairs_on_disk: true,
         };
         if create {
             for dir in ["docs", "raw", "text", "tantivy"] {
@@ -293,6 +314,12 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// The same library, read without writing: damaged records are rebuilt in memory only.
+    pub fn read_only(mut self) -> Store {
+        self.repairs_on_disk = false;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -407,7 +434,7 @@ impl Store {
 
     fn repair(&self, id: &str, path: &Path, reason: &str) -> Result<Option<DocRecord>, StoreError> {
         let aside = path.with_extension("json.damaged");
-        let moved = fs::rename(path, &aside).is_ok();
+        let moved = self.repairs_on_disk && fs::rename(path, &aside).is_ok();
         let entry = self
             .load_manifest()
             .ok()
@@ -452,7 +479,9 @@ impl Store {
                     ..Default::default()
                 };
                 // A read-only library still gets the rebuilt record for this run.
-                let _ = self.write_json(path, &rec);
+                if self.repairs_on_disk {
+                    let _ = self.write_json(path, &rec);
+                }
                 Some(rec)
             }
             _ => None,
@@ -463,6 +492,9 @@ impl Store {
             }
             (None, true) => {
                 "nothing stored to rebuild it from; the next update fetches the link again"
+            }
+            (None, false) if !self.repairs_on_disk => {
+                "left as it is (this reader does not write); run `rl-search update`"
             }
             (None, false) => "could not set it aside (read-only library?); run `rl-search update`",
         };
@@ -497,10 +529,10 @@ impl Store {
             let (raw_now, text_now) = rec.files();
             let (raw_then, text_then) = prev.files();
             for f in raw_then.difference(&raw_now) {
-                let _ = fs::remove_file(self.root.join("raw").join(f));
+                self.remove_inside("raw", f);
             }
             for f in text_then.difference(&text_now) {
-                let _ = fs::remove_file(self.root.join("text").join(f));
+                self.remove_inside("text", f);
             }
         }
         Ok(())
@@ -516,10 +548,10 @@ impl Store {
         }
         let (raw, text) = rec.files();
         for f in raw {
-            let _ = fs::remove_file(self.root.join("raw").join(f));
+            self.remove_inside("raw", f);
         }
         for f in text {
-            let _ = fs::remove_file(self.root.join("text").join(f));
+            self.remove_inside("text", f);
         }
         Ok(())
     }
@@ -578,8 +610,32 @@ impl Store {
     }
 
     pub fn read_raw(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let path = self.root.join("raw").join(name);
+        let path = self.raw_path(name)?;
         fs::read(&path).map_err(io_err(&path))
+    }
+
+    /// Where the stored original `name` is; an error for a name that would lead outside the
+    /// library's `raw` folder.
+    pub fn raw_path(&self, name: &str) -> Result<PathBuf, StoreError> {
+        self.inside("raw", name)
+    }
+
+    /// Removes a stored file a record no longer needs; a name that would lead outside the
+    /// library is never followed.
+    fn remove_inside(&self, dir: &str, name: &str) {
+        if let Ok(path) = self.inside(dir, name) {
+            let _ = fs::remove_file(path);
+        }
+    }
+
+    /// `dir/name` inside the library, when `name` is a plain file name.
+    fn inside(&self, dir: &str, name: &str) -> Result<PathBuf, StoreError> {
+        if !plain_file_name(name) {
+            return Err(StoreError::BadName {
+                name: name.to_string(),
+            });
+        }
+        Ok(self.root.join(dir).join(name))
     }
 
     /// Stores extracted text under a content-addressed name and returns that name.
@@ -593,7 +649,7 @@ impl Store {
     }
 
     pub fn read_text(&self, name: &str) -> Result<String, StoreError> {
-        let path = self.root.join("text").join(name);
+        let path = self.inside("text", name)?;
         fs::read_to_string(&path).map_err(io_err(&path))
     }
 
@@ -738,5 +794,83 @@ mod tests {
         let _held = store.lock(false).unwrap();
         let err = store.lock(false).err().unwrap();
         assert!(err.to_string().contains("being updated"), "{err}");
+    }
+
+    /// Issue 20: file names come from records, which are files a user (or damage) can
+    /// change; none may lead outside the library's folders, for reading or for removal.
+    #[test]
+    fn file_names_from_records_stay_inside_the_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("lib"), true).unwrap();
+        std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
+        let outside = dir.path().join("secret.txt").display().to_string();
+        for name in [
+            outside.as_str(),
+            "../secret.txt",
+            "../../secret.txt",
+            "..",
+            ".",
+            "",
+            "a/b.txt",
+        ] {
+            let e = store.read_text(name).unwrap_err();
+            assert!(matches!(e, StoreError::BadName { .. }), "{name}: {e}");
+            assert!(store.read_raw(name).is_err(), "{name}");
+            assert!(!e.to_string().contains('\n'));
+        }
+        let rec = DocRecord {
+            id: "abcd1234".into(),
+            text_file: Some("../../secret.txt".into()),
+            sources: vec![SourceRecord {
+                raw_file: outside.clone(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        store.remove_record(&rec).unwrap();
+        assert!(
+            dir.path().join("secret.txt").exists(),
+            "removal never follows such a name"
+        );
+    }
+
+    /// Issue 20: a page view in the web reader repaired a damaged record on disk, without
+    /// the writer's lock. A read-only store rebuilds it in memory and writes nothing.
+    #[test]
+    fn a_read_only_store_rebuilds_a_damaged_record_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), true).unwrap();
+        let t = store
+            .write_text("abcd1234", &sha256_hex(b"kept"), "kept")
+            .unwrap();
+        store
+            .save_manifest(&Manifest {
+                lists: vec![],
+                entries: vec![ManifestEntry {
+                    id: "abcd1234".into(),
+                    url: "https://a.example/".into(),
+                    link_text: "A".into(),
+                    section: String::new(),
+                }],
+            })
+            .unwrap();
+        let path = dir.path().join("docs/abcd1234.json");
+        std::fs::write(&path, b"{ damaged").unwrap();
+        let ro = store.clone().read_only();
+        let rec = ro
+            .load_record("abcd1234")
+            .unwrap()
+            .expect("rebuilt in memory");
+        assert_eq!(rec.text_file.as_deref(), Some(t.as_str()));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"{ damaged",
+            "the file is untouched"
+        );
+        assert!(!dir.path().join("docs/abcd1234.json.damaged").exists());
+        // The writer's store repairs it on disk.
+        store.load_record("abcd1234").unwrap().unwrap();
+        assert!(dir.path().join("docs/abcd1234.json.damaged").exists());
+        take_repairs();
     }
 }

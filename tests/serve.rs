@@ -161,6 +161,9 @@ fn other_hosts_are_refused() {
         let res = reader.request("GET", "/api/status", &[("Host", &host)], "");
         assert_eq!(res.status, 421, "Host {host}");
         assert!(!res.text().contains("documents"));
+        // The refusal carries the same security headers as every answer (issue 20).
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(res.header("x-frame-options"), Some("DENY"));
     }
     for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
         let res = reader.request("GET", "/", &[("Host", &host)], "");
@@ -374,4 +377,164 @@ fn an_update_from_the_command_line_is_seen_without_a_restart() {
         1,
         "the page's new text is searchable in the reader"
     );
+}
+
+/// Issue 20: malformed parameters got the framework's text ("Failed to deserialize query
+/// string…"), the API lost its `{"error": …}` form, and a huge page number overflowed.
+#[test]
+fn malformed_parameters_get_the_readers_own_answers() {
+    let (env, _site) = library();
+    let reader = Reader::start(&env);
+    let id = first_id(&env, "zebra");
+    let ours = |path: &str, status: u16| {
+        let res = reader.get(path);
+        assert_eq!(res.status, status, "{path}: {}", res.text());
+        assert!(
+            res.header("content-type")
+                .unwrap_or("")
+                .starts_with("text/html"),
+            "{path}: {:?}",
+            res.header("content-type")
+        );
+        let page = res.text();
+        assert!(page.contains("href=\"/static/app.css\""), "{path}: {page}");
+        assert!(!page.contains("Failed to deserialize"), "{path}");
+        assert!(res.header("content-security-policy").is_some(), "{path}");
+        page
+    };
+    assert!(ours("/search?q=zebra&q=other", 200).contains("Zebra"));
+    assert!(ours("/search?q=zebra&page=-1", 200).contains("Zebra"));
+    ours("/search?q=zebra&page=99999999999999999999999", 200);
+    ours("/search?q=zebra&page=abc", 200);
+    ours(&format!("/doc/{id}?version="), 200);
+    ours(&format!("/doc/{id}?version=abc"), 404);
+    assert!(ours(&format!("/doc/{id}?version=99999999999"), 404).contains("no version"));
+    ours(&format!("/doc/{id}/raw?version=99999999999"), 404);
+    // Unreadable versions fall back to the defaults: the latest change.
+    ours(&format!("/doc/{id}/diff?from=x&to=-1"), 200);
+    ours("/doc/%ff", 404);
+    ours("/doc/%ff/raw", 404);
+    ours("/status?page=-1", 200);
+    ours("/status?page=99999999999999999999999999", 200);
+    ours("/nowhere", 404);
+    // The API answers in its own form whatever it is given.
+    for path in [
+        "/api/search?q=zebra&limit=-5",
+        "/api/search?q=zebra&limit=abc",
+        "/api/search?q=zebra&limit=99999999999999999999",
+        "/api/search?q=",
+        "/api/nowhere",
+    ] {
+        let res = reader.get(path);
+        assert!(res.status >= 400, "{path}");
+        let v: serde_json::Value = serde_json::from_slice(&res.body)
+            .unwrap_or_else(|e| panic!("{path}: {e}: {}", res.text()));
+        assert!(v["error"].is_string(), "{path}: {v}");
+    }
+    // One reading of filters for both: an empty filter is no filter (it found nothing
+    // through the API).
+    let api = |path: &str| -> usize {
+        serde_json::from_slice::<serde_json::Value>(&reader.get(path).body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let all = api("/api/search?q=zebra&limit=100");
+    assert!(all > 0);
+    assert_eq!(
+        api("/api/search?q=zebra&limit=100&kind=&section=&host="),
+        all
+    );
+    let page = ours("/search?q=zebra&kind=&section=&host=", 200);
+    assert!(page.contains("Zebra"));
+}
+
+/// Issue 20: a query of 3,000 prefixes took 5.9 s on the runtime's threads, and two of them
+/// kept `/static/app.css` waiting 10.5 s. Wildcards are capped and searches run on a bounded
+/// pool, so static files answer at once.
+#[test]
+fn hostile_queries_neither_hold_the_reader_nor_run_away() {
+    let (env, _site) = library();
+    let reader = std::sync::Arc::new(Reader::start(&env));
+    let q: Vec<String> = (0..3000).map(|i| format!("z{i}b*")).collect();
+    let path = format!("/search?q={}", q.join("+"));
+    assert!(path.len() > 20_000);
+    let hostile: Vec<_> = (0..2)
+        .map(|_| {
+            let (reader, path) = (reader.clone(), path.clone());
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let res = reader.get(&path);
+                (res.status, t.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        assert_eq!(reader.get("/static/app.css").status, 200);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "static file waited {:?}",
+            t.elapsed()
+        );
+    }
+    for h in hostile {
+        let (status, took) = h.join().unwrap();
+        assert_eq!(status, 200);
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    }
+    let page = reader.get(&path).text();
+    assert!(
+        page.contains("only the first"),
+        "the page says the query was cut"
+    );
+}
+
+/// Issue 20: reading a damaged record repaired it on disk, from a GET, without the writer's
+/// lock; and file names in records were not checked before reading.
+#[test]
+fn a_page_view_writes_nothing_and_reads_nothing_outside_the_library() {
+    let (env, _site) = library();
+    std::fs::write(env.path("secret.txt"), "the secret").unwrap();
+    let id = first_id(&env, "zebra");
+    let other = first_id(&env, "attention");
+    let docs = env.library().join("docs");
+    // A damaged record: shown from its stored text, the file left as it is.
+    std::fs::write(docs.join(format!("{id}.json")), b"{ damaged").unwrap();
+    // A record that names a file outside the library.
+    let path = docs.join(format!("{other}.json"));
+    let mut rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    rec["text_file"] = env.path("secret.txt").display().to_string().into();
+    rec["sources"][0]["raw_file"] = "../../secret.txt".into();
+    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+    let before: Vec<_> = std::fs::read_dir(&docs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+
+    let reader = Reader::start(&env);
+    let page = reader.get(&format!("/doc/{id}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("zebra"),
+        "rebuilt in memory from the stored text"
+    );
+    assert_eq!(
+        std::fs::read(docs.join(format!("{id}.json"))).unwrap(),
+        b"{ damaged"
+    );
+    let after: Vec<_> = std::fs::read_dir(&docs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before.len(), after.len(), "no file was added or set aside");
+
+    for p in [format!("/doc/{other}"), format!("/doc/{other}/raw")] {
+        let res = reader.get(&p);
+        assert_eq!(res.status, 404, "{p}");
+        assert!(!res.text().contains("the secret"), "{p}");
+    }
 }

@@ -12,11 +12,6 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Config;
 use crate::store::{State, Store};
 
-/// The index name in `_bulk` action lines unless `--index-name` says otherwise.
-pub const DEFAULT_INDEX_NAME: &str = "rl-search";
-/// Words per exported chunk: under Meilisearch's 65,535-word limit for one field.
-pub const DEFAULT_CHUNK_WORDS: usize = 20_000;
-
 /// Splits text into pieces of at most `words` words, on paragraph boundaries where possible.
 pub fn chunks(text: &str, words: usize) -> Vec<String> {
     let words = words.max(1);

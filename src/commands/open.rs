@@ -15,12 +15,7 @@ pub fn command(cfg: &Config, args: &OpenArgs) -> Result<Exit> {
     let (rec, _) = super::target::find(&store, &args.target)?;
     let target = if args.local {
         let src = super::read::main_source(&rec)?;
-        store
-            .root()
-            .join("raw")
-            .join(&src.raw_file)
-            .display()
-            .to_string()
+        store.raw_path(&src.raw_file)?.display().to_string()
     } else {
         rec.url.clone()
     };

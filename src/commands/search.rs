@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::Exit;
 use crate::cli::SearchArgs;
 use crate::config::Config;
-use crate::index::LibraryIndex;
+use crate::library::Library;
 use crate::search::{self, SearchOptions};
 use crate::store::{LastSearch, Store};
 
@@ -24,8 +24,8 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         host: args.host.clone(),
     };
     let store = Store::open(&cfg.index_dir, false)?;
-    let lib = match LibraryIndex::open_existing(&store.tantivy_dir())? {
-        Some(lib) if lib.num_docs()? > 0 => lib,
+    let lib = match Library::open_existing(&store.tantivy_dir())? {
+        Some(lib) if lib.index.num_docs()? > 0 => lib,
         _ => {
             // A mistyped query is reported before an empty library sends us off downloading.
             search::check(&query)?;
@@ -41,10 +41,12 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
                 report.new + report.changed + report.unchanged,
                 report.failed.len()
             );
-            LibraryIndex::open_or_create(&store.tantivy_dir())?
+            Library::new(crate::index::LibraryIndex::open_or_create(
+                &store.tantivy_dir(),
+            )?)
         }
     };
-    let search::Results { mut hits, notes } = search::search(&lib, &query, &opts)?;
+    let search::Results { mut hits, notes } = search::search(&lib.snapshot()?, &query, &opts)?;
     if args.all_versions {
         let earlier = search::search_earlier_versions(&store, &query, &opts)?;
         hits = search::merge_hits(hits, earlier, opts.limit);

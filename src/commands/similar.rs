@@ -5,19 +5,19 @@ use anyhow::{Result, bail};
 use super::Exit;
 use crate::cli::SimilarArgs;
 use crate::config::Config;
-use crate::index::LibraryIndex;
+use crate::library::Library;
 use crate::store::Store;
 
 pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
     let store = Store::open(&cfg.index_dir, false)?;
     let (rec, _) = super::target::find(&store, &args.target)?;
-    let Some(lib) = LibraryIndex::open_existing(&store.tantivy_dir())? else {
+    let Some(lib) = Library::open_existing(&store.tantivy_dir())? else {
         bail!(
             "the library at {} has no index yet; run `rl-search update`",
             cfg.index_dir.display()
         );
     };
-    let Some(hits) = crate::search::similar(&lib, &rec.id, args.limit)? else {
+    let Some(hits) = crate::search::similar(&lib.snapshot()?, &rec.id, args.limit)? else {
         bail!(
             "{} ({}) is not indexed: {}",
             rec.id,

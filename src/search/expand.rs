@@ -10,9 +10,9 @@ use std::ops::Range;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::SearchError;
-use super::rank::{QueryTerm, analyze, idf};
-use super::snippet::{field_text, needles};
-use crate::index::LibraryIndex;
+use super::plan::QueryTerm;
+use crate::analysis::{CONTEXT_STOP_WORDS, STOP_WORDS, analyze, idf, needles};
+use crate::index::{LibraryIndex, stored_text};
 
 /// How many top hits feed the expansion (RM3 uses about 10 on large collections; a reading
 /// list is small, so fewer).
@@ -27,16 +27,6 @@ const FEEDBACK_PASSAGES: usize = 24;
 const FEEDBACK_WINDOW: usize = 12;
 /// Expansion terms kept.
 const FEEDBACK_TERMS: usize = 6;
-
-/// Context words are never these (a longer list than the query's: here only content counts).
-pub const CONTEXT_STOP_WORDS: &[&str] = &[
-    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
-    "one", "our", "out", "has", "have", "his", "how", "its", "may", "new", "now", "see", "way",
-    "who", "did", "get", "use", "that", "with", "this", "from", "they", "will", "would", "there",
-    "their", "what", "about", "which", "when", "make", "like", "time", "just", "know", "take",
-    "into", "your", "some", "could", "them", "than", "then", "these", "other", "only", "also",
-    "more", "most", "such", "been", "were", "each", "where", "does", "here", "very", "over",
-];
 
 /// The expansion for `query` from the documents at `addrs`: words weighted relative to the
 /// best one, times `weight`; empty when nothing qualifies.
@@ -63,7 +53,7 @@ pub fn feedback(
     let needles = needles(query);
     for addr in addrs {
         let doc: TantivyDocument = searcher.doc(*addr)?;
-        let body = &field_text(&doc, f.body);
+        let body = &stored_text(&doc, f.body);
         // Only the text around the query's words is tokenised: bodies run to 100 KB.
         let mut tokens = vec![];
         for range in passages(body, &needles) {
@@ -170,13 +160,13 @@ pub fn rm3(
     let mut analyzer = lib.index.tokenizer_for_field(f.body)?;
     let stop: HashSet<String> = CONTEXT_STOP_WORDS
         .iter()
-        .chain(super::rank::STOP_WORDS)
+        .chain(STOP_WORDS)
         .flat_map(|w| analyze(&mut analyzer, w))
         .collect();
     let mut model: HashMap<String, f32> = HashMap::new();
     for (score, addr) in ranked {
         let doc: TantivyDocument = searcher.doc(*addr)?;
-        let body = field_text(&doc, f.body);
+        let body = stored_text(&doc, f.body);
         let text = &body[..body.floor_char_boundary(RM3_SCAN_BYTES)];
         let words = analyze(&mut analyzer, text);
         if words.is_empty() {

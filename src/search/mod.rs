@@ -1,14 +1,20 @@
 //! Queries → ranked hits with snippets.
 //!
-//! The stages: [`query`] reads the user's text into clauses (forgiving: a natural sentence is
-//! never a syntax error); [`rank`] turns them into BM25 over weighted fields and re-ranks the
-//! best candidates by coordination and proximity; [`expand`] adds relevance feedback to short
-//! queries; [`snippet`] builds the hits; [`mod@similar`] is more-like-this.
+//! A search reads top to bottom, each step a function of the last one's output:
+//! [`query`] parses the user's text into clauses (forgiving: a natural sentence is never a
+//! syntax error) → [`plan`] analyses them into Tantivy clauses, filters and weighted words →
+//! [`rank`] runs the first stage (BM25 over weighted fields) and the second (BM25F with the
+//! nearest documents' words from [`near`], coordination, proximity) → [`expand`] adds
+//! relevance feedback to short queries and ranks again → [`snippet`] builds the hits.
+//! [`mod@similar`] is more-like-this. The index and its side data come in as one
+//! [`Snapshot`]; nothing here opens files.
 
 pub mod expand;
 pub mod near;
+pub mod plan;
 pub mod query;
 pub mod rank;
+pub mod ranking;
 pub mod similar;
 pub mod snippet;
 
@@ -17,8 +23,8 @@ use std::ops::Range;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::index::LibraryIndex;
-pub use rank::Ranking;
+use crate::library::{Library, Snapshot};
+pub use ranking::Ranking;
 pub use similar::similar;
 pub use snippet::match_ranges;
 
@@ -87,31 +93,23 @@ fn parse(text: &str) -> Result<query::ParsedQuery, SearchError> {
 }
 
 /// Runs a query against the library with the default ranking.
-pub fn search(
-    lib: &LibraryIndex,
-    query: &str,
-    opts: &SearchOptions,
-) -> Result<Results, SearchError> {
-    search_with(lib, query, opts, &Ranking::default())
+pub fn search(snap: &Snapshot, query: &str, opts: &SearchOptions) -> Result<Results, SearchError> {
+    search_with(snap, query, opts, &Ranking::default())
 }
 
 /// Runs a query with the given ranking parameters (the relevance bench varies them).
 pub fn search_with(
-    lib: &LibraryIndex,
+    snap: &Snapshot,
     text: &str,
     opts: &SearchOptions,
     r: &Ranking,
 ) -> Result<Results, SearchError> {
+    let (lib, searcher) = (snap.index, &snap.searcher);
     let parsed = parse(text)?;
-    let searcher = lib.searcher()?;
-    let plan = rank::Plan::new(lib, &searcher, &parsed, opts, r)?;
+    let plan = plan::Plan::new(snap, &parsed, opts, r)?;
     let limit = opts.limit.max(1);
-    let mut ranked = plan.rank(
-        &searcher,
-        &[],
-        limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs),
-        r,
-    )?;
+    let depth = limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs);
+    let mut ranked = rank::rank(&plan, snap, &[], depth, r)?;
     // Feedback for short queries only: measured, it does nothing for long ones.
     // One word has no context to share; it costs a body read for nothing.
     if plan.terms.len() >= 2 && plan.terms.len() <= r.feedback_max_words && !ranked.is_empty() {
@@ -122,7 +120,7 @@ pub fn search_with(
             .collect();
         let mut expansion = expand::feedback(
             lib,
-            &searcher,
+            searcher,
             &addrs,
             &plan.positive_text,
             r.feedback_weight,
@@ -134,20 +132,20 @@ pub fn search_with(
             t.idf = t.idf.min(mean_idf);
         }
         if !expansion.is_empty() {
-            ranked = plan.rank(&searcher, &expansion, limit, r)?;
+            ranked = rank::rank(&plan, snap, &expansion, limit, r)?;
         }
     }
     if r.rm3_docs > 0 && plan.terms.len() >= r.rm3_min_words && !ranked.is_empty() {
         let top = &ranked[..ranked.len().min(r.rm3_docs)];
-        let expansion = expand::rm3(lib, &searcher, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
+        let expansion = expand::rm3(lib, searcher, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
         if !expansion.is_empty() {
-            ranked = plan.rank(&searcher, &expansion, limit, r)?;
+            ranked = rank::rank(&plan, snap, &expansion, limit, r)?;
         }
     }
     ranked.truncate(limit);
     // Snippets show the user's own words, not the expansion's.
     let marks = snippet::words_query(lib, &plan.positive_text)?;
-    let hits = snippet::hits(lib, &searcher, &ranked, &*marks, &plan.positive_text)?;
+    let hits = snippet::hits(lib, searcher, &ranked, &*marks, &plan.positive_text)?;
     Ok(Results {
         hits,
         notes: parsed.notes,
@@ -162,8 +160,8 @@ pub fn search_earlier_versions(
     text: &str,
     opts: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
-    let lib = LibraryIndex::in_ram();
-    let mut writer = lib.writer()?;
+    let lib = Library::in_ram();
+    let mut writer = lib.index.writer()?;
     let mut any = false;
     for rec in store.records() {
         for v in &rec.versions {
@@ -190,7 +188,7 @@ pub fn search_earlier_versions(
     }
     writer.finish()?;
     lib.reload()?;
-    let mut hits = search(&lib, text, opts)?.hits;
+    let mut hits = search(&lib.snapshot()?, text, opts)?.hits;
     for h in &mut hits {
         if let Some((id, v)) = h.id.split_once("@v") {
             h.version = v.parse().ok();
@@ -228,10 +226,10 @@ mod tests {
     use super::*;
     use crate::index::IndexDoc;
 
-    fn lib_with(docs: &[(&str, &str, &str, &str)]) -> (tempfile::TempDir, LibraryIndex) {
+    fn lib_with(docs: &[(&str, &str, &str, &str)]) -> (tempfile::TempDir, Library) {
         let dir = tempfile::tempdir().unwrap();
-        let lib = LibraryIndex::open_or_create(dir.path()).unwrap();
-        let mut w = lib.writer().unwrap();
+        let lib = Library::new(crate::index::LibraryIndex::open_or_create(dir.path()).unwrap());
+        let mut w = lib.index.writer().unwrap();
         for (id, title, section, body) in docs {
             w.upsert(&IndexDoc {
                 id: id.to_string(),
@@ -272,7 +270,9 @@ mod tests {
             ),
             ("c", "Other", "Misc", "the scaling laws of kitchens"),
         ]);
-        let hits = search(&lib, "scaling laws", &opts()).unwrap().hits;
+        let hits = search(&lib.snapshot().unwrap(), "scaling laws", &opts())
+            .unwrap()
+            .hits;
         assert_eq!(hits[0].id, "b");
         assert_eq!(hits[1].id, "c", "phrase beats scattered words");
         assert!(hits[0].snippet.contains("scaling"));
@@ -307,9 +307,9 @@ mod tests {
                 "arthritis makes gardening hard",
             ),
         ]);
-        crate::neighbours::refresh(&lib, dir.path()).unwrap();
+        crate::neighbours::refresh(&lib.index, dir.path()).unwrap();
         let order = |r: &Ranking| -> Vec<String> {
-            search_with(&lib, "celecoxib arthritis", &opts(), r)
+            search_with(&lib.snapshot().unwrap(), "celecoxib arthritis", &opts(), r)
                 .unwrap()
                 .hits
                 .into_iter()
@@ -343,21 +343,34 @@ mod tests {
                 "serving embedding models in production",
             ),
         ]);
-        assert_eq!(search(&lib, "embedding", &opts()).unwrap().hits.len(), 2);
-        let mut o = opts();
-        o.section = Some("deployment".into());
-        let hits = search(&lib, "embedding", &o).unwrap().hits;
-        assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].id, "b");
-        // No document has both words: any word matches.
         assert_eq!(
-            search(&lib, "embeddings kubernetes", &opts())
+            search(&lib.snapshot().unwrap(), "embedding", &opts())
                 .unwrap()
                 .hits
                 .len(),
             2
         );
-        assert!(search(&lib, "zebra", &opts()).unwrap().hits.is_empty());
+        let mut o = opts();
+        o.section = Some("deployment".into());
+        let hits = search(&lib.snapshot().unwrap(), "embedding", &o)
+            .unwrap()
+            .hits;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].id, "b");
+        // No document has both words: any word matches.
+        assert_eq!(
+            search(&lib.snapshot().unwrap(), "embeddings kubernetes", &opts())
+                .unwrap()
+                .hits
+                .len(),
+            2
+        );
+        assert!(
+            search(&lib.snapshot().unwrap(), "zebra", &opts())
+                .unwrap()
+                .hits
+                .is_empty()
+        );
     }
 
     #[test]
@@ -389,7 +402,7 @@ mod tests {
             ),
             ("other", "Cooking", "Misc", "a recipe for bread"),
         ]);
-        let ids: Vec<String> = search(&lib, "scaling laws", &opts())
+        let ids: Vec<String> = search(&lib.snapshot().unwrap(), "scaling laws", &opts())
             .unwrap()
             .hits
             .into_iter()
@@ -415,16 +428,21 @@ mod tests {
             ("b", "Other", "Misc", "nothing relevant here"),
         ]);
         assert!(
-            search(&lib, "transfromers", &opts())
+            search(&lib.snapshot().unwrap(), "transfromers", &opts())
                 .unwrap()
                 .hits
                 .is_empty()
         );
-        let hits = search(&lib, "transfromers~", &opts()).unwrap().hits;
+        let hits = search(&lib.snapshot().unwrap(), "transfromers~", &opts())
+            .unwrap()
+            .hits;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].id, "a");
         assert_eq!(
-            search(&lib, "vectr~1 words", &opts()).unwrap().hits[0].id,
+            search(&lib.snapshot().unwrap(), "vectr~1 words", &opts())
+                .unwrap()
+                .hits[0]
+                .id,
             "a"
         );
     }
@@ -433,7 +451,7 @@ mod tests {
     fn snippets_come_from_the_part_that_matches() {
         let filler = "filler words about nothing in particular. ".repeat(2000);
         let body = format!("{filler}Here scaling laws appear together. {filler}scaling alone");
-        let w = snippet::snippet_window(&body, &snippet::needles("scaling laws"));
+        let w = snippet::snippet_window(&body, &crate::analysis::needles("scaling laws"));
         assert!(w.contains("scaling laws appear"), "{w}");
         assert!(w.len() <= snippet::SNIPPET_WINDOW_BYTES);
     }
@@ -441,7 +459,7 @@ mod tests {
     #[test]
     fn bad_syntax_is_one_line_error() {
         let (_d, lib) = lib_with(&[("a", "T", "S", "b")]);
-        let err = search(&lib, "nosuchfield:x", &opts())
+        let err = search(&lib.snapshot().unwrap(), "nosuchfield:x", &opts())
             .unwrap_err()
             .to_string();
         assert!(err.contains("nosuchfield"), "{err}");

@@ -9,7 +9,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
 
 use super::SearchError;
-use super::rank::QueryTerm;
+use super::plan::QueryTerm;
 use crate::index::Fields;
 use crate::neighbours::Neighbours;
 

@@ -5,22 +5,19 @@ use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, OwnedValue};
 use tantivy::{TantivyDocument, Term};
 
-use super::expand::CONTEXT_STOP_WORDS;
-use super::snippet::{field_text, hits, words_query};
+use super::snippet::{hits, words_query};
 use super::{Hit, SearchError};
-use crate::index::LibraryIndex;
+use crate::analysis::CONTEXT_STOP_WORDS;
+use crate::index::stored_text;
+use crate::library::Snapshot;
 
 /// `similar` builds its more-like-this query from this much of a body.
 const SIMILAR_SCAN_BYTES: usize = 100_000;
 
 /// Documents like the one with `id` (more-like-this over its title and the start of its body),
 /// itself excluded. `None` when the id is not indexed.
-pub fn similar(
-    lib: &LibraryIndex,
-    id: &str,
-    limit: usize,
-) -> Result<Option<Vec<Hit>>, SearchError> {
-    let searcher = lib.searcher()?;
+pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit>>, SearchError> {
+    let (lib, searcher) = (snap.index, &snap.searcher);
     let f = lib.fields;
     let me = TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic);
     let Some((_, addr)) = searcher
@@ -31,8 +28,8 @@ pub fn similar(
         return Ok(None);
     };
     let doc: TantivyDocument = searcher.doc(addr)?;
-    let title = field_text(&doc, f.title);
-    let body = field_text(&doc, f.body);
+    let title = stored_text(&doc, f.title);
+    let body = stored_text(&doc, f.body);
     let body = body[..body.floor_char_boundary(SIMILAR_SCAN_BYTES)].to_string();
     let num_docs = searcher.num_docs();
     let like = MoreLikeThisQuery::builder()
@@ -53,5 +50,5 @@ pub fn similar(
     let ranked = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
     // Snippets mark the words the two documents share in their titles.
     let marks = words_query(lib, &title)?;
-    hits(lib, &searcher, &ranked, &*marks, &title).map(Some)
+    hits(lib, searcher, &ranked, &*marks, &title).map(Some)
 }

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
-use super::rank::analyze;
 use super::{Hit, SearchError};
-use crate::index::LibraryIndex;
+use crate::analysis::{analyze, needles};
+use crate::index::{LibraryIndex, stored_text};
 
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 220;
@@ -53,7 +53,7 @@ pub fn hits(
     let mut hits = Vec::with_capacity(ranked.len());
     for (i, &(score, addr)) in ranked.iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let get = |field| field_text(&doc, field);
+        let get = |field| stored_text(&doc, field);
         let body = get(f.body);
         let scan = snippet_window(&body, &needles);
         let snippet = snippets.snippet(scan);
@@ -81,21 +81,6 @@ pub fn hits(
         });
     }
     Ok(hits)
-}
-
-/// What to look for in a body to place the snippet: the start of each query word (its first
-/// three quarters, so "scaling" also finds "scaled"), lowercased; operators and fields dropped.
-pub(super) fn needles(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric() && c != ':' && c != '-')
-        .filter(|w| !w.starts_with('-') && *w != "OR" && *w != "AND")
-        .map(|w| w.rsplit(':').next().unwrap_or(w).to_lowercase())
-        .filter(|w| w.chars().count() >= 3)
-        .map(|w| {
-            let keep = (w.chars().count() * 3 / 4).max(3);
-            w.chars().take(keep).collect()
-        })
-        .collect()
 }
 
 /// The part of `body` where most different needles occur close together (the start of the
@@ -140,14 +125,6 @@ pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
     cut(start, start + SNIPPET_WINDOW_BYTES)
 }
 
-/// A stored text field of a document ("" when absent).
-pub(super) fn field_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
-}
-
 /// The first `n` characters of a body, on one line.
 fn lead(body: &str, n: usize) -> String {
     body.split_whitespace()
@@ -188,7 +165,7 @@ pub fn match_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
         return vec![];
     };
     let Some(mut analyzer) =
-        tantivy::tokenizer::TokenizerManager::default().get(crate::index::TOKENIZER)
+        tantivy::tokenizer::TokenizerManager::default().get(crate::analysis::TOKENIZER)
     else {
         return vec![];
     };

@@ -8,6 +8,7 @@ mod guard;
 mod meta;
 mod render;
 mod score;
+mod select;
 mod trim;
 
 use scraper::Html;
@@ -15,7 +16,7 @@ use scraper::Html;
 use guard::strip_tags;
 use meta::Meta;
 pub use meta::select_attr;
-use score::main_text;
+use select::main_text;
 
 /// Below this many characters of main text a page is "thin" (probably needs JavaScript).
 pub const THIN_CHARS: usize = 200;

@@ -1,14 +1,12 @@
-//! Content scoring on the DOM: paragraphs vote for their ancestors, link-heavy and
-//! boilerplate-named blocks are dropped, the winning block and its strong siblings are kept.
+//! The measures of content scoring on the DOM: which tags are blocks and which are junk, each
+//! element's text and link lengths, and the paragraph votes its ancestors collect. Choosing
+//! the winning blocks from these is [`super::select`]'s work; rendering them, [`super::render`]'s.
 
 use std::collections::HashMap;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
-
-use super::render::Rendered;
-use super::render::render;
 
 /// Tags whose contents are never article text.
 pub(super) const JUNK_TAGS: &[&str] = &[
@@ -195,66 +193,6 @@ pub(super) fn text_weight(s: &str) -> (usize, usize) {
         commas += w.matches(',').count();
     }
     (chars, commas)
-}
-
-/// Picks the main block(s) and renders them.
-pub(super) fn main_text(dom: &Html, filter_names: bool) -> Rendered {
-    let stats = gather(dom, filter_names);
-    let Some(body) = dom
-        .root_element()
-        .child_elements()
-        .find(|e| e.value().name() == "body")
-        .or(Some(dom.root_element()))
-    else {
-        return Rendered {
-            text: String::new(),
-            headings: vec![],
-        };
-    };
-
-    // The best candidate: highest score, discounted by link density.
-    let mut best: Option<(NodeId, f64)> = None;
-    for (&id, s) in &stats {
-        if s.score <= 0.0 {
-            continue;
-        }
-        let density = s.link_chars as f64 / s.chars.max(1) as f64;
-        let fin = s.score * (1.0 - density);
-        // Ties go to the earlier element, so the result does not depend on hash order.
-        if best.is_none_or(|(bid, b)| fin > b || (fin == b && id < bid)) {
-            best = Some((id, fin));
-        }
-    }
-    let Some((top_id, top_score)) = best else {
-        return render(dom, &[body.id()], &stats, filter_names);
-    };
-    let top = dom.tree.get(top_id).expect("id from this tree");
-
-    // Siblings that look like more of the same article join it, in document order.
-    let mut roots = vec![];
-    let threshold = (top_score * 0.5).max(10.0);
-    match top.parent() {
-        Some(parent) => {
-            for sib in parent.children() {
-                if sib.id() == top_id {
-                    roots.push(sib.id());
-                    continue;
-                }
-                let Some(s) = stats.get(&sib.id()) else {
-                    continue;
-                };
-                let density = s.link_chars as f64 / s.chars.max(1) as f64;
-                let is_p = sib.value().as_element().is_some_and(|e| e.name() == "p");
-                if s.score * (1.0 - density) >= threshold
-                    || (is_p && s.chars > 80 && density < 0.25)
-                {
-                    roots.push(sib.id());
-                }
-            }
-        }
-        None => roots.push(top_id),
-    }
-    render(dom, &roots, &stats, filter_names)
 }
 
 /// One iterative pass: text and link lengths per element, and paragraph votes for ancestors.

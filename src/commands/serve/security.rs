@@ -46,17 +46,19 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request<Body>, next: Next) 
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !host_allowed(host, app.port, &app.allowed_hosts) {
-        return (
+    let mut res = if host_allowed(host, app.port, &app.allowed_hosts) {
+        next.run(req).await
+    } else {
+        // Plain text, and the same headers as every other answer.
+        (
             StatusCode::MISDIRECTED_REQUEST,
             format!(
                 "rl-search serves {} only; this request was for {host:?}\n",
                 app.origin
             ),
         )
-            .into_response();
-    }
-    let mut res = next.run(req).await;
+            .into_response()
+    };
     let h = res.headers_mut();
     // Our pages get the policy; a stored page sets its own (a sandbox). Other types need
     // none: with nosniff they are never run as HTML, and a policy on a PDF stops Chrome's
@@ -109,23 +111,14 @@ pub fn same_origin(app: &App, headers: &HeaderMap, token: Option<&str>) -> Resul
     Ok(())
 }
 
-/// A token no other page can know: hashed from this process's random hasher keys and time.
-pub fn new_token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut parts = vec![];
-    for i in 0..4u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(i);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        h.write_u32(std::process::id());
-        parts.push(format!("{:016x}", h.finish()));
-    }
-    crate::store::sha256_hex(parts.concat().as_bytes())
+/// A token no other page can know: 32 bytes from the operating system's random source
+/// (`getrandom`), not a hash of the clock and hasher keys.
+pub fn new_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        anyhow::anyhow!("cannot get random bytes from the system for the page token: {e}")
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]
@@ -158,7 +151,7 @@ mod tests {
 
     #[test]
     fn tokens_differ() {
-        assert_ne!(new_token(), new_token());
-        assert_eq!(new_token().len(), 64);
+        assert_ne!(new_token().unwrap(), new_token().unwrap());
+        assert_eq!(new_token().unwrap().len(), 64);
     }
 }

@@ -62,14 +62,12 @@ pub fn home(docs: u64, updated: Option<&str>) -> Markup {
 }
 
 /// Filters of a search, as they came in the URL.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone)]
 pub struct SearchParams {
-    #[serde(default)]
     pub q: String,
     pub kind: Option<String>,
     pub section: Option<String>,
     pub host: Option<String>,
-    pub page: Option<usize>,
 }
 
 impl SearchParams {
