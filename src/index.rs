@@ -88,11 +88,13 @@ fn schema() -> (Schema, Fields) {
 
 /// A stored text field of a document ("" when absent).
 pub fn stored_text(doc: &tantivy::TantivyDocument, field: Field) -> String {
+    stored_str(doc, field).to_string()
+}
+
+/// A stored text field of a document, borrowed ("" when absent).
+pub fn stored_str(doc: &tantivy::TantivyDocument, field: Field) -> &str {
     use tantivy::schema::Value;
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
 }
 
 /// An opened index.

@@ -7,12 +7,15 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Term};
 
 use super::SearchError;
+use super::docs::Docs;
 use super::plan::QueryTerm;
-use crate::analysis::{CONTEXT_STOP_WORDS, STOP_WORDS, analyze, idf, needles};
-use crate::index::{LibraryIndex, stored_text};
+use crate::analysis::{
+    CONTEXT_STOP_WORDS, CachedAnalyzer, STOP_WORDS, analyze, idf, lower_for, needles,
+};
+use crate::index::{LibraryIndex, stored_str};
 
 /// How many top hits feed the expansion (RM3 uses about 10 on large collections; a reading
 /// list is small, so fewer).
@@ -32,11 +35,12 @@ const FEEDBACK_TERMS: usize = 6;
 /// best one, times `weight`; empty when nothing qualifies.
 pub fn feedback(
     lib: &LibraryIndex,
-    searcher: &Searcher,
+    docs: &mut Docs,
     addrs: &[DocAddress],
     query: &str,
     weight: f32,
 ) -> Result<Vec<QueryTerm>, SearchError> {
+    let searcher = docs.searcher();
     let num_docs = searcher.num_docs();
     // When every document is a feedback document, their words say nothing about relevance.
     if num_docs <= FEEDBACK_DOCS as u64 {
@@ -51,13 +55,14 @@ pub fn feedback(
         .collect();
     let mut counts: HashMap<String, usize> = HashMap::new();
     let needles = needles(query);
+    let mut context = CachedAnalyzer::new(analyzer);
     for addr in addrs {
-        let doc: TantivyDocument = searcher.doc(*addr)?;
-        let body = &stored_text(&doc, f.body);
+        let doc = docs.get(*addr)?;
+        let body = stored_str(&doc, f.body);
         // Only the text around the query's words is tokenised: bodies run to 100 KB.
         let mut tokens = vec![];
         for range in passages(body, &needles) {
-            tokens.extend(analyze(&mut analyzer, &body[range]));
+            tokens.extend(context.analyze(&body[range]));
             tokens.push(String::new()); // a break between passages
         }
         // Passages: where every query word occurs within a few tokens of each other.
@@ -109,11 +114,10 @@ pub fn feedback(
 /// Byte ranges of `body` around the first occurrences of the needles, merged where they
 /// overlap; at most `FEEDBACK_PASSAGES` of them.
 fn passages(body: &str, needles: &[String]) -> Vec<Range<usize>> {
-    let lower = body.to_lowercase();
-    if lower.len() != body.len() {
+    let Some(lower) = lower_for(body, needles) else {
         let end = body.floor_char_boundary(FEEDBACK_SCAN_BYTES);
         return std::iter::once(0..end).collect();
-    }
+    };
     let Some(first) = needles.first() else {
         return vec![];
     };
@@ -146,7 +150,7 @@ const RM3_SCAN_BYTES: usize = 12_000;
 /// `lambda` against the user's `1 − lambda`.
 pub fn rm3(
     lib: &LibraryIndex,
-    searcher: &Searcher,
+    docs: &mut Docs,
     ranked: &[(f32, DocAddress)],
     user: &[QueryTerm],
     terms: usize,
@@ -156,6 +160,7 @@ pub fn rm3(
     if ranked.is_empty() || total <= 0.0 || lambda <= 0.0 || lambda >= 1.0 {
         return Ok(vec![]);
     }
+    let searcher = docs.searcher();
     let f = lib.fields;
     let mut analyzer = lib.index.tokenizer_for_field(f.body)?;
     let stop: HashSet<String> = CONTEXT_STOP_WORDS
@@ -163,12 +168,13 @@ pub fn rm3(
         .chain(STOP_WORDS)
         .flat_map(|w| analyze(&mut analyzer, w))
         .collect();
+    let mut context = CachedAnalyzer::new(analyzer);
     let mut model: HashMap<String, f32> = HashMap::new();
     for (score, addr) in ranked {
-        let doc: TantivyDocument = searcher.doc(*addr)?;
-        let body = stored_text(&doc, f.body);
+        let doc = docs.get(*addr)?;
+        let body = stored_str(&doc, f.body);
         let text = &body[..body.floor_char_boundary(RM3_SCAN_BYTES)];
-        let words = analyze(&mut analyzer, text);
+        let words = context.analyze(text);
         if words.is_empty() {
             continue;
         }

@@ -9,6 +9,7 @@
 //! [`mod@similar`] is more-like-this. The index and its side data come in as one
 //! [`Snapshot`]; nothing here opens files.
 
+pub mod docs;
 pub mod expand;
 pub mod near;
 pub mod plan;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod rank;
 pub mod ranking;
 pub mod similar;
+pub mod skim;
 pub mod snippet;
 
 use std::ops::Range;
@@ -109,6 +111,7 @@ pub fn search_with(
     let plan = plan::Plan::new(snap, &parsed, opts, r)?;
     let limit = opts.limit.max(1);
     let depth = limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs);
+    let mut docs = docs::Docs::new(searcher);
     let mut ranked = rank::rank(&plan, snap, &[], depth, r)?;
     // Feedback for short queries only: measured, it does nothing for long ones.
     // One word has no context to share; it costs a body read for nothing.
@@ -120,7 +123,7 @@ pub fn search_with(
             .collect();
         let mut expansion = expand::feedback(
             lib,
-            searcher,
+            &mut docs,
             &addrs,
             &plan.positive_text,
             r.feedback_weight,
@@ -137,7 +140,7 @@ pub fn search_with(
     }
     if r.rm3_docs > 0 && plan.terms.len() >= r.rm3_min_words && !ranked.is_empty() {
         let top = &ranked[..ranked.len().min(r.rm3_docs)];
-        let expansion = expand::rm3(lib, searcher, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
+        let expansion = expand::rm3(lib, &mut docs, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
         if !expansion.is_empty() {
             ranked = rank::rank(&plan, snap, &expansion, limit, r)?;
         }
@@ -145,7 +148,7 @@ pub fn search_with(
     ranked.truncate(limit);
     // Snippets show the user's own words, not the expansion's.
     let marks = snippet::words_query(lib, &plan.positive_text)?;
-    let hits = snippet::hits(lib, searcher, &ranked, &*marks, &plan.positive_text)?;
+    let hits = snippet::hits(lib, &mut docs, &ranked, &*marks, &plan.positive_text)?;
     Ok(Results {
         hits,
         notes: parsed.notes,

@@ -50,5 +50,12 @@ pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit
     let ranked = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
     // Snippets mark the words the two documents share in their titles.
     let marks = words_query(lib, &title)?;
-    hits(lib, searcher, &ranked, &*marks, &title).map(Some)
+    hits(
+        lib,
+        &mut super::docs::Docs::new(searcher),
+        &ranked,
+        &*marks,
+        &title,
+    )
+    .map(Some)
 }

@@ -1,23 +1,28 @@
 //! Hits for people: each ranked document with its fields and a snippet cut from the part of
 //! the body where the query's words stand together, matched words marked.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Range;
 
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
+use super::docs::Docs;
 use super::{Hit, SearchError};
-use crate::analysis::{analyze, needles};
-use crate::index::{LibraryIndex, stored_text};
+use crate::analysis::{analyze, lower_for, needles};
+use crate::index::{LibraryIndex, stored_str, stored_text};
 
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 220;
 /// Snippets are cut from a window this wide around the best place in the body, found by a
 /// plain substring scan: tokenising whole bodies (papers run to 100 KB) costs milliseconds.
 pub(super) const SNIPPET_WINDOW_BYTES: usize = 1_500;
+/// Where the scan finds none of the query's words (they matched only as stems, or only in
+/// the title), the snippet generator tokenises this much of the body's start to look for
+/// them: stemming 60 KB for each such hit was two thirds of a seed-library search.
+const UNPLACED_SCAN_BYTES: usize = SNIPPET_WINDOW_BYTES * 4;
 
 /// The body terms of `text` as one query: what snippets mark.
 pub fn words_query(lib: &LibraryIndex, text: &str) -> Result<Box<dyn Query>, SearchError> {
@@ -41,24 +46,23 @@ pub fn words_query(lib: &LibraryIndex, text: &str) -> Result<Box<dyn Query>, Sea
 /// the words of `user_text` occur.
 pub fn hits(
     lib: &LibraryIndex,
-    searcher: &Searcher,
+    docs: &mut Docs,
     ranked: &[(f32, DocAddress)],
     snippet_query: &dyn Query,
     user_text: &str,
 ) -> Result<Vec<Hit>, SearchError> {
     let needles = needles(user_text);
     let f = lib.fields;
-    let mut snippets = SnippetGenerator::create(searcher, snippet_query, f.body)?;
-    snippets.set_max_num_chars(SNIPPET_CHARS);
+    let snippets = generator(docs.searcher(), snippet_query, f.body)?;
     let mut hits = Vec::with_capacity(ranked.len());
     for (i, &(score, addr)) in ranked.iter().enumerate() {
-        let doc: TantivyDocument = searcher.doc(addr)?;
+        let doc = docs.get(addr)?;
         let get = |field| stored_text(&doc, field);
-        let body = get(f.body);
-        let scan = snippet_window(&body, &needles);
+        let body = stored_str(&doc, f.body);
+        let scan = snippet_window(body, &needles);
         let snippet = snippets.snippet(scan);
         let (text, highlights) = if snippet.is_empty() {
-            (lead(&body, SNIPPET_CHARS), vec![])
+            (lead(body, SNIPPET_CHARS), vec![])
         } else {
             (
                 snippet.fragment().to_string(),
@@ -83,6 +87,39 @@ pub fn hits(
     Ok(hits)
 }
 
+/// A snippet generator for `query`'s terms in `field`, as tantivy's `SnippetGenerator::create`
+/// makes one (each term scored 1 / (1 + its document frequency)), with the analyzer that
+/// stems only words that can match ([`super::skim`]).
+fn generator(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: tantivy::schema::Field,
+) -> Result<SnippetGenerator, SearchError> {
+    let mut terms: BTreeSet<Term> = BTreeSet::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            terms.insert(term.clone());
+        }
+    });
+    let mut scored: BTreeMap<String, f32> = BTreeMap::new();
+    for term in terms {
+        let Some(text) = term.value().as_str().map(str::to_string) else {
+            continue;
+        };
+        let df = searcher.doc_freq(&term)?;
+        if df > 0 {
+            scored.insert(text, 1.0 / (1.0 + df as f32));
+        }
+    }
+    let analyzer = super::skim::analyzer(scored.keys().map(String::as_str));
+    Ok(SnippetGenerator::new(
+        scored,
+        analyzer,
+        field,
+        SNIPPET_CHARS,
+    ))
+}
+
 /// The part of `body` where most different needles occur close together (the start of the
 /// body when none occurs).
 pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
@@ -94,11 +131,10 @@ pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
     if needles.is_empty() {
         return cut(0, SNIPPET_WINDOW_BYTES);
     }
-    let lower = body.to_lowercase();
-    if lower.len() != body.len() {
+    let Some(lower) = lower_for(body, needles) else {
         // Lowercasing changed byte offsets (rare scripts): fall back to a bounded prefix.
-        return cut(0, SNIPPET_WINDOW_BYTES * 40);
-    }
+        return cut(0, UNPLACED_SCAN_BYTES);
+    };
     let mut best = (0usize, usize::MAX);
     let mut seen = 0;
     for (n, needle) in needles.iter().enumerate() {
@@ -119,7 +155,7 @@ pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
         }
     }
     if seen == 0 {
-        return cut(0, SNIPPET_WINDOW_BYTES * 40);
+        return cut(0, UNPLACED_SCAN_BYTES);
     }
     let start = best.1.saturating_sub(SNIPPET_WINDOW_BYTES / 2);
     cut(start, start + SNIPPET_WINDOW_BYTES)
