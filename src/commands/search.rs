@@ -22,6 +22,7 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         section: args.section.clone(),
         kind: args.kind.clone(),
         host: args.host.clone(),
+        ..Default::default()
     };
     let store = Store::open(&cfg.index_dir, false)?;
     let lib = match Library::open_existing(&store.tantivy_dir())? {

@@ -49,7 +49,10 @@ pub enum SearchError {
 /// Filters and limits of one search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
+    /// Hits ranked, counting those skipped by `offset`.
     pub limit: usize,
+    /// Ranked hits skipped (a later page): no snippet is made for them.
+    pub offset: usize,
     pub section: Option<String>,
     pub kind: Option<String>,
     pub host: Option<String>,
@@ -146,9 +149,13 @@ pub fn search_with(
         }
     }
     ranked.truncate(limit);
+    let shown = &ranked[opts.offset.min(ranked.len())..];
     // Snippets show the user's own words, not the expansion's.
     let marks = snippet::words_query(lib, &plan.positive_text)?;
-    let hits = snippet::hits(lib, &mut docs, &ranked, &*marks, &plan.positive_text)?;
+    let mut hits = snippet::hits(lib, &mut docs, shown, &*marks, &plan.positive_text)?;
+    for h in &mut hits {
+        h.rank += opts.offset;
+    }
     Ok(Results {
         hits,
         notes: parsed.notes,

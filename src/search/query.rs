@@ -18,7 +18,7 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// Words of a query that are read; a longer query (a pasted page) is cut here, with a note.
-pub const MAX_WORDS: usize = 256;
+pub const MAX_WORDS: usize = 64;
 /// Prefix (`word*`) and fuzzy (`word~`) clauses that are expanded against the index; each
 /// walks the term dictionary of five fields, so past this they count as plain words.
 pub const MAX_EXPANDING: usize = 8;

@@ -107,6 +107,7 @@ fn kinds(lib: &Library) -> Vec<String> {
 fn search_options(p: &Params, limit: usize) -> SearchOptions {
     SearchOptions {
         limit,
+        offset: 0,
         kind: p.text("kind"),
         section: p.text("section"),
         host: p.text("host"),
@@ -118,8 +119,12 @@ pub async fn search_page(State(app): State<Arc<App>>, p: Params) -> Response {
         return Redirect::to("/").into_response();
     };
     let page_no = p.page(MAX_PAGES);
-    // One more than the page holds: whether there is a next page.
-    let opts = search_options(&p, page_no * PER_PAGE + 1);
+    // One more than the page holds: whether there is a next page. Snippets are made for the
+    // page's own hits only.
+    let opts = SearchOptions {
+        offset: (page_no - 1) * PER_PAGE,
+        ..search_options(&p, page_no * PER_PAGE + 1)
+    };
     let shown = SearchParams {
         q,
         kind: opts.kind.clone(),
@@ -141,14 +146,8 @@ pub async fn search_page(State(app): State<Arc<App>>, p: Params) -> Response {
             .and_then(|snap| search::search(&snap, &shown.q, &opts));
         match results {
             Ok(results) => {
-                let start = (page_no - 1) * PER_PAGE;
-                let more = results.hits.len() > page_no * PER_PAGE && page_no < MAX_PAGES;
-                let hits: Vec<_> = results
-                    .hits
-                    .into_iter()
-                    .skip(start)
-                    .take(PER_PAGE)
-                    .collect();
+                let more = results.hits.len() > PER_PAGE && page_no < MAX_PAGES;
+                let hits: Vec<_> = results.hits.into_iter().take(PER_PAGE).collect();
                 page(pages::results(
                     &shown,
                     &hits,

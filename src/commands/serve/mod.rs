@@ -194,6 +194,13 @@ pub fn run(cfg: &Config, opts: &ServeOptions) -> Result<()> {
                 }
             });
         }
+        // No Nagle delay: a small answer written in two pieces (headers, then a static
+        // body) otherwise waits for the browser's delayed ACK, 40 ms on Linux (measured with
+        // kept-alive connections: /static/app.css at 43 ms p50 under load).
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, router(app))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
