@@ -13,6 +13,9 @@
 //! DIR holds `corpus.jsonl` (or `.jsonl.gz`), `queries.jsonl` and `qrels/SPLIT.tsv`.
 //! `--library PATH` keeps the built library there and reuses it on the next run.
 //! `--style short` replaces each query by its three rarest words (a keyword query).
+//! `--model DIR --mode hybrid|meaning|lexical` ranks with the model's vectors (the library
+//! must have been embedded with it: `rl-search --index PATH --model DIR update`, or run.py's
+//! kept library); `dense_weight` and `fusion_depth` are the fusion's grid parameters.
 //! `--grid` varies a `Ranking` parameter (title, link_text, section, author, body, k1, b,
 //! b_title, rr_title, rr_other, mix, proximity,
 //! window, coordination, depth, stop_words, feedback_max_words, feedback_weight, rm3_docs,
@@ -137,6 +140,7 @@ fn build(docs: &[Doc], library: &Path) {
         color: false,
         stdout_tty: false,
         stderr_tty: false,
+        model: None,
     };
     let settings = UpdateSettings {
         lists: vec![list.display().to_string()],
@@ -331,6 +335,8 @@ fn main() {
     let mut style = "claims".to_string();
     let mut grids: Vec<(String, Vec<String>)> = vec![];
     let mut dump: Option<PathBuf> = None;
+    let mut model: Option<PathBuf> = None;
+    let mut mode = search::Mode::Lexical;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -338,6 +344,15 @@ fn main() {
             "--library" => library = Some(PathBuf::from(it.next().expect("--library PATH"))),
             "--style" => style = it.next().expect("--style claims|short").clone(),
             "--dump" => dump = Some(PathBuf::from(it.next().expect("--dump PATH"))),
+            "--model" => model = Some(PathBuf::from(it.next().expect("--model DIR"))),
+            "--mode" => {
+                mode = match it.next().map(String::as_str) {
+                    Some("hybrid") => search::Mode::Hybrid,
+                    Some("meaning") => search::Mode::Meaning,
+                    Some("lexical") => search::Mode::Lexical,
+                    _ => panic!("--mode hybrid|meaning|lexical"),
+                }
+            }
             "--grid" => {
                 let g = it.next().expect("--grid KEY=V1,V2");
                 let (k, vs) = g.split_once('=').expect("--grid KEY=V1,V2");
@@ -423,7 +438,29 @@ fn main() {
         limit: 100,
         ..Default::default()
     };
-    let snap = lib.snapshot().expect("a searcher");
+    // The queries' vectors, once for every configuration.
+    let vectors: HashMap<String, Vec<f32>> = match (&model, mode) {
+        (Some(dir), search::Mode::Hybrid | search::Mode::Meaning) => {
+            let m = rl_search::embed::Model::load(dir).expect("load the model");
+            let t = Instant::now();
+            let texts: Vec<&str> = qs.iter().map(|(_, t)| t.as_str()).collect();
+            let vs = m.embed_queries(&texts).expect("embed the queries");
+            eprintln!(
+                "embedded {} queries in {:.1} s",
+                texts.len(),
+                t.elapsed().as_secs_f64()
+            );
+            qs.iter().map(|(q, _)| q.clone()).zip(vs).collect()
+        }
+        _ => HashMap::new(),
+    };
+    let snap = if vectors.is_empty() {
+        lib.snapshot().expect("a searcher")
+    } else {
+        let s = lib.snapshot_with_vectors().expect("a searcher");
+        assert!(s.vectors.is_some(), "the library has no passage vectors");
+        s
+    };
     for config in configs {
         let mut r = Ranking::default();
         for (k, v) in &config {
@@ -433,6 +470,11 @@ fn main() {
         let mut runs = HashMap::new();
         let mut rejected = 0;
         for (qid, text) in &qs {
+            let opts = SearchOptions {
+                mode,
+                query_vector: vectors.get(qid).cloned(),
+                ..opts.clone()
+            };
             match search::search_with(&snap, text, &opts, &r) {
                 Ok(res) => {
                     let ids = res

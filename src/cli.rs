@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "RL_SEARCH_INDEX")]
     pub index: Option<PathBuf>,
 
+    /// Model folder for search by meaning (a sentence-transformers model in the Hugging Face
+    /// layout) [default: the one `rl-search model pull` put in the cache, if any]
+    #[arg(long, global = true, value_name = "DIR", env = "RL_SEARCH_MODEL")]
+    pub model: Option<PathBuf>,
+
     /// When to use colour: auto (a terminal, without NO_COLOR), always or never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -34,6 +39,41 @@ pub struct Cli {
     /// Search the library (same as `rl-search search QUERY...`)
     #[command(flatten)]
     pub search: SearchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a sentence-transformers model into the cache (resumable, checked against
+    /// the hub's sha256): all-MiniLM-L6-v2 (default), bge-small-en-v1.5, e5-small-v2, or
+    /// any OWNER/REPO of the BERT family
+    Pull {
+        /// Model name or hub repository
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// The hub's base URL (a mirror, or a local server)
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "RL_SEARCH_HUB",
+            default_value = "https://huggingface.co"
+        )]
+        hub: String,
+    },
+    /// The models in the cache, and the one in use
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchMode {
+    Hybrid,
+    Lexical,
+    Meaning,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +105,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// A document's versions: when each was fetched and how much it changed
     History(HistoryArgs),
+    /// Models for search by meaning: download one (`model pull`), see what is there
+    Model(ModelArgs),
     /// What changed between two versions of a document (unified diff)
     Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -200,6 +242,10 @@ pub struct UpdateArgs {
     /// Remove the stored copies and versions of links that are no longer on the list
     #[arg(long)]
     pub prune: bool,
+
+    /// Embed the library again with the model (--model), replacing vectors another model made
+    #[arg(long)]
+    pub embed: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -231,6 +277,11 @@ pub struct SearchArgs {
     /// Also search earlier versions of documents (marked as such)
     #[arg(long)]
     pub all_versions: bool,
+
+    /// How to rank: by meaning and words together (hybrid, when the library has passage
+    /// vectors and the model is at hand), by words only (lexical), or by meaning only
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Option<SearchMode>,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,22 @@ pub struct Config {
     pub stdout_tty: bool,
     /// stderr is a terminal: progress bars make sense.
     pub stderr_tty: bool,
+    /// The embedding model's folder: given, or the default model in the cache when it is
+    /// there; `None`: search by words only.
+    pub model: Option<PathBuf>,
+}
+
+/// The model used when none is named.
+pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
+
+/// Where `rl-search model pull` keeps models: `$XDG_CACHE_HOME/rl-search/models`, else
+/// `~/.cache/rl-search/models`.
+pub fn models_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("rl-search").join("models"))
 }
 
 impl Config {
@@ -41,6 +57,10 @@ impl Config {
             color,
             stdout_tty,
             stderr_tty: std::io::stderr().is_terminal(),
+            model: cli.model.clone().or_else(|| {
+                let d = models_dir()?.join(DEFAULT_MODEL);
+                d.join("config.json").is_file().then_some(d)
+            }),
         }
     }
 }

@@ -12,12 +12,18 @@ use tantivy::Searcher;
 
 use crate::index::{IndexError, LibraryIndex};
 use crate::neighbours::Neighbours;
+use crate::vectors::Vectors;
 
 /// An opened library: the index, and the side data last found to fit it.
 pub struct Library {
     pub index: LibraryIndex,
     neighbours: Mutex<Option<Arc<Neighbours>>>,
+    /// The passage vectors, and the time and size of the layout they were read with.
+    vectors: Mutex<Option<(FileStamp, Option<Arc<Vectors>>)>>,
 }
+
+/// A file's modification time and size, `None` when it is absent.
+type FileStamp = Option<(std::time::SystemTime, u64)>;
 
 /// One consistent view for one search: a searcher and the side data made for its segments.
 pub struct Snapshot<'a> {
@@ -25,6 +31,8 @@ pub struct Snapshot<'a> {
     pub searcher: Searcher,
     /// Each document's nearest documents (`None`: not computed for these segments).
     pub neighbours: Option<Arc<Neighbours>>,
+    /// The passage vectors, when asked for and the library has them.
+    pub vectors: Option<Arc<Vectors>>,
 }
 
 impl Library {
@@ -32,6 +40,7 @@ impl Library {
         Library {
             index,
             neighbours: Mutex::new(None),
+            vectors: Mutex::new(None),
         }
     }
 
@@ -58,7 +67,31 @@ impl Library {
             index: &self.index,
             searcher,
             neighbours,
+            vectors: None,
         })
+    }
+
+    /// A snapshot with the passage vectors too (read again when an update rewrote them).
+    pub fn snapshot_with_vectors(&self) -> Result<Snapshot<'_>, IndexError> {
+        let mut snap = self.snapshot()?;
+        snap.vectors = self.vectors();
+        Ok(snap)
+    }
+
+    fn vectors(&self) -> Option<Arc<Vectors>> {
+        let root = self.index.dir()?.parent()?;
+        let stamp = std::fs::metadata(crate::vectors::dir(root).join("layout.bin"))
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok();
+        let mut slot = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, v)) = slot.as_ref()
+            && *seen == stamp
+        {
+            return v.clone();
+        }
+        let v = Vectors::open(root).map(Arc::new);
+        *slot = Some((stamp, v.clone()));
+        v
     }
 
     /// The neighbours file if it was made for `searcher`'s segments. A cached file that no
@@ -83,6 +116,7 @@ impl Snapshot<'_> {
             index,
             searcher: index.searcher()?,
             neighbours: None,
+            vectors: None,
         })
     }
 }

@@ -10,11 +10,11 @@ use std::path::Path;
 
 /// Top-level modules, bottom first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["errors", "markup", "terminal", "analysis"],
-    &["resolve", "list", "fetch", "extract"],
+    &["errors", "markup", "terminal", "analysis", "passages"],
+    &["resolve", "list", "fetch", "extract", "embed"],
     &["assemble", "store", "index"],
-    // Side data built from the index, beside it.
-    &["neighbours"],
+    // Side data built from the index and the texts, beside it.
+    &["neighbours", "vectors"],
     // The index and its side data as one snapshot for a search.
     &["library"],
     &["search"],

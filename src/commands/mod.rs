@@ -4,6 +4,7 @@ pub mod diff;
 pub mod export;
 pub mod extract;
 pub mod history;
+pub mod model;
 pub mod open;
 pub mod read;
 pub mod search;
@@ -96,6 +97,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Some(Command::Serve(args)) => serve::command(&cfg, &args),
         Some(Command::History(args)) => history::command(&cfg, &args),
         Some(Command::Diff(args)) => diff::command(&cfg, &args),
+        Some(Command::Model(args)) => model::command(&cfg, &args),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when it cannot write.
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::Exit;
-use crate::cli::SearchArgs;
+use crate::cli::{SearchArgs, SearchMode};
 use crate::config::Config;
 use crate::library::Library;
 use crate::search::{self, SearchOptions};
@@ -47,7 +47,16 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
             )?)
         }
     };
-    let search::Results { mut hits, notes } = search::search(&lib.snapshot()?, &query, &opts)?;
+    let mut opts = opts;
+    let snap = match meaning(cfg, &store, args.mode, &query)? {
+        Some((mode, vector)) => {
+            opts.mode = mode;
+            opts.query_vector = Some(vector);
+            lib.snapshot_with_vectors()?
+        }
+        None => lib.snapshot()?,
+    };
+    let search::Results { mut hits, notes } = search::search(&snap, &query, &opts)?;
     if args.all_versions {
         let earlier = search::search_earlier_versions(&store, &query, &opts)?;
         hits = search::merge_hits(hits, earlier, opts.limit);
@@ -67,4 +76,60 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
         args.json,
         &format!("no documents match {query:?}"),
     )
+}
+
+/// The mode and the query's vector, when the search uses meaning: the library has passage
+/// vectors and the model that made them is at hand (`--model`, `RL_SEARCH_MODEL`, or the
+/// default model in the cache). Without them the search is lexical, and says once per library
+/// how to have meaning; `--mode hybrid|meaning` without them is an error.
+fn meaning(
+    cfg: &Config,
+    store: &Store,
+    asked: Option<SearchMode>,
+    query: &str,
+) -> Result<Option<(search::Mode, Vec<f32>)>> {
+    let mode = match asked {
+        Some(SearchMode::Lexical) => return Ok(None),
+        Some(SearchMode::Meaning) => search::Mode::Meaning,
+        Some(SearchMode::Hybrid) | None => search::Mode::Hybrid,
+    };
+    let have = crate::vectors::model_of(store.root());
+    let why_not = match (&have, &cfg.model) {
+        (Some(have), Some(dir)) => {
+            let model = crate::embed::Model::load(dir)?;
+            if model.id() == have.id {
+                let vector = model.embed_queries(&[query])?.remove(0);
+                return Ok(Some((mode, vector)));
+            }
+            format!(
+                "the library's passages were embedded with {}, not {}: run `rl-search update --embed` to embed them with this model",
+                have.id,
+                model.id()
+            )
+        }
+        (Some(have), None) => format!(
+            "the library's passages were embedded with {}, but no model is given: pass --model DIR or set RL_SEARCH_MODEL",
+            have.id
+        ),
+        (None, Some(_)) => {
+            "the library has no passage vectors yet: run `rl-search update` to embed it".into()
+        }
+        (None, None) => "search by meaning too: `rl-search model pull`, then `rl-search update` (about 10 passages a second on 2 cores)".into(),
+    };
+    if asked.is_some() {
+        anyhow::bail!(
+            "--mode {} is not possible: {why_not}",
+            if mode == search::Mode::Meaning {
+                "meaning"
+            } else {
+                "hybrid"
+            }
+        );
+    }
+    // Said once per library: a marker beside the index.
+    let marker = store.root().join(".meaning-hint");
+    if !marker.exists() && std::fs::write(&marker, b"").is_ok() {
+        eprintln!("rl-search: note: {why_not}");
+    }
+    Ok(None)
 }

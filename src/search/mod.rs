@@ -11,6 +11,7 @@
 
 pub mod docs;
 pub mod expand;
+pub mod meaning;
 pub mod near;
 pub mod plan;
 pub mod query;
@@ -46,9 +47,25 @@ pub enum SearchError {
     Open(#[from] crate::index::IndexError),
 }
 
+/// How a search ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// By words only.
+    #[default]
+    Lexical,
+    /// Words and meaning fused (needs a query vector and the library's passage vectors).
+    Hybrid,
+    /// Meaning only, still filtered by the query's operators.
+    Meaning,
+}
+
 /// Filters and limits of one search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
+    /// Lexical, hybrid or meaning ranking.
+    pub mode: Mode,
+    /// The query's vector, from the model the library's passages were embedded with.
+    pub query_vector: Option<Vec<f32>>,
     /// Hits ranked, counting those skipped by `offset`.
     pub limit: usize,
     /// Ranked hits skipped (a later page): no snippet is made for them.
@@ -113,7 +130,17 @@ pub fn search_with(
     let parsed = parse(text)?;
     let plan = plan::Plan::new(snap, &parsed, opts, r)?;
     let limit = opts.limit.max(1);
-    let depth = limit.max(expand::FEEDBACK_DOCS).max(r.rm3_docs);
+    // Meaning joins when the query has words (a query of operators only stays lexical).
+    let meaning = match (&opts.query_vector, &snap.vectors) {
+        (Some(q), Some(v)) if opts.mode != Mode::Lexical && !plan.terms.is_empty() => Some((q, v)),
+        _ => None,
+    };
+    // The fusion takes the lexical ranking's top `fusion_depth`, whatever is shown.
+    let keep = match meaning {
+        Some(_) => limit.max(r.fusion_depth),
+        None => limit,
+    };
+    let depth = keep.max(expand::FEEDBACK_DOCS).max(r.rm3_docs);
     let mut docs = docs::Docs::new(searcher);
     let mut ranked = rank::rank(&plan, snap, &[], depth, r)?;
     // Feedback for short queries only: measured, it does nothing for long ones.
@@ -138,21 +165,35 @@ pub fn search_with(
             t.idf = t.idf.min(mean_idf);
         }
         if !expansion.is_empty() {
-            ranked = rank::rank(&plan, snap, &expansion, limit, r)?;
+            ranked = rank::rank(&plan, snap, &expansion, keep, r)?;
         }
     }
     if r.rm3_docs > 0 && plan.terms.len() >= r.rm3_min_words && !ranked.is_empty() {
         let top = &ranked[..ranked.len().min(r.rm3_docs)];
         let expansion = expand::rm3(lib, &mut docs, top, &plan.terms, r.rm3_terms, r.rm3_weight)?;
         if !expansion.is_empty() {
-            ranked = rank::rank(&plan, snap, &expansion, limit, r)?;
+            ranked = rank::rank(&plan, snap, &expansion, keep, r)?;
         }
+    }
+    let mut passages = Default::default();
+    if let Some((q, vectors)) = meaning {
+        ranked.truncate(keep);
+        let fused = meaning::fuse(&plan, snap, vectors, ranked, q, opts.mode, r)?;
+        ranked = fused.ranked;
+        passages = fused.passages;
     }
     ranked.truncate(limit);
     let shown = &ranked[opts.offset.min(ranked.len())..];
     // Snippets show the user's own words, not the expansion's.
     let marks = snippet::words_query(lib, &plan.positive_text)?;
-    let mut hits = snippet::hits(lib, &mut docs, shown, &*marks, &plan.positive_text)?;
+    let mut hits = snippet::hits(
+        lib,
+        &mut docs,
+        shown,
+        &*marks,
+        &plan.positive_text,
+        &passages,
+    )?;
     for h in &mut hits {
         h.rank += opts.offset;
     }

@@ -44,6 +44,26 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// What every hit must satisfy — the filters, required and excluded clauses — as one
+    /// query; `None` when the query requires nothing (free words only). A document found by
+    /// meaning alone joins the results only if it matches this.
+    pub fn constraints(&self) -> Option<Box<dyn Query>> {
+        let mut all: Vec<(TOccur, Box<dyn Query>)> = self
+            .clauses
+            .iter()
+            .filter(|(o, _)| *o != TOccur::Should)
+            .map(|(o, q)| (*o, q.box_clone()))
+            .collect();
+        all.extend(self.filters.iter().map(|q| (TOccur::Must, q.box_clone())));
+        if all.is_empty() {
+            return None;
+        }
+        if !all.iter().any(|(o, _)| *o == TOccur::Must) {
+            all.push((TOccur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        Some(Box::new(BooleanQuery::new(all)))
+    }
+
     pub fn new(
         snap: &Snapshot,
         parsed: &ParsedQuery,

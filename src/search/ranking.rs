@@ -51,6 +51,11 @@ pub struct Ranking {
     pub near: usize,
     /// ... at this weight against its own words, times each neighbour's similarity.
     pub near_weight: f32,
+    /// Hybrid search: the share of the meaning score in the fused score (min-max normalised
+    /// scores of both rankings, convex mix).
+    pub dense_weight: f32,
+    /// Documents taken from each ranking into the fusion.
+    pub fusion_depth: usize,
 }
 
 impl Default for Ranking {
@@ -81,6 +86,8 @@ impl Default for Ranking {
             rm3_min_words: 4,
             near: 5,
             near_weight: 0.3,
+            dense_weight: 0.3,
+            fusion_depth: 100,
         }
     }
 }
@@ -123,6 +130,8 @@ impl Ranking {
             "rm3_min_words" => self.rm3_min_words = u()?,
             "near" => self.near = u()?,
             "near_weight" => self.near_weight = f()?,
+            "dense_weight" => self.dense_weight = f()?,
+            "fusion_depth" => self.fusion_depth = u()?,
             _ => return Err(format!("unknown ranking parameter {key}")),
         }
         Ok(())

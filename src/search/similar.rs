@@ -56,6 +56,7 @@ pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit
         &ranked,
         &*marks,
         &title,
+        &Default::default(),
     )
     .map(Some)
 }

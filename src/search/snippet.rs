@@ -1,7 +1,7 @@
 //! Hits for people: each ranked document with its fields and a snippet cut from the part of
 //! the body where the query's words stand together, matched words marked.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -10,6 +10,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, Term};
 
 use super::docs::Docs;
+use super::meaning::BestPassage;
 use super::{Hit, SearchError};
 use crate::analysis::{analyze, lower_for, needles};
 use crate::index::{LibraryIndex, stored_str, stored_text};
@@ -50,6 +51,7 @@ pub fn hits(
     ranked: &[(f32, DocAddress)],
     snippet_query: &dyn Query,
     user_text: &str,
+    passages: &HashMap<DocAddress, BestPassage>,
 ) -> Result<Vec<Hit>, SearchError> {
     let needles = needles(user_text);
     let f = lib.fields;
@@ -59,7 +61,18 @@ pub fn hits(
         let doc = docs.get(addr)?;
         let get = |field| stored_text(&doc, field);
         let body = stored_str(&doc, f.body);
-        let scan = snippet_window(body, &needles);
+        // A hit found by meaning shows its best passage (when the text is still the one
+        // the passage was cut from); otherwise the place where the query's words gather.
+        let scan = passages
+            .get(&addr)
+            .filter(|p| {
+                crate::vectors::key(stored_str(&doc, f.hash)) == p.text_key
+                    && p.range.end <= body.len()
+                    && body.is_char_boundary(p.range.start)
+                    && body.is_char_boundary(p.range.end)
+            })
+            .map(|p| &body[p.range.clone()])
+            .unwrap_or_else(|| snippet_window(body, &needles));
         let snippet = snippets.snippet(scan);
         let (text, highlights) = if snippet.is_empty() {
             (lead(body, SNIPPET_CHARS), vec![])

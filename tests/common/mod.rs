@@ -366,6 +366,8 @@ impl Env {
             "all_proxy",
             "PAGER",
             "GITHUB_TOKEN",
+            "RL_SEARCH_MODEL",
+            "XDG_CACHE_HOME",
         ] {
             cmd.env_remove(v);
         }

@@ -129,17 +129,18 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_is_bounded_timed_and_panics_are_errors() {
-        let pool = Pool::new(1, Duration::from_millis(200), Duration::from_millis(100));
+        // Limits wide enough for a debug build printing a panic's backtrace.
+        let pool = Pool::new(1, Duration::from_millis(1500), Duration::from_millis(100));
         assert_eq!(pool.run(|| 2 + 2).await, Ok(4));
         assert_eq!(
             pool.run(|| -> u8 { panic!("boom") }).await,
             Err(Refused::Failed)
         );
         // A runaway keeps its place after its request gave up: the next one is refused.
-        let slow = pool.run(|| std::thread::sleep(Duration::from_millis(600)));
+        let slow = pool.run(|| std::thread::sleep(Duration::from_millis(2500)));
         assert_eq!(slow.await, Err(Refused::TooLong));
         assert_eq!(pool.run(|| ()).await, Err(Refused::Busy));
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         assert_eq!(pool.run(|| 1).await, Ok(1));
     }
 }

@@ -18,6 +18,7 @@ use crate::resolve;
 use crate::store::{self, Manifest, ManifestEntry, Store};
 
 mod arxiv;
+pub mod embed;
 mod refresh;
 mod sync;
 
@@ -43,6 +44,8 @@ pub struct UpdateSettings {
     pub keep_versions: Option<usize>,
     /// Remove the records and files of links no longer on the list.
     pub prune: bool,
+    /// Replace vectors another model made (`update --embed`).
+    pub embed: bool,
 }
 
 /// How far an update is: links in the list, links done, links failed.
@@ -68,6 +71,7 @@ impl Default for UpdateSettings {
             progress: None,
             keep_versions: None,
             prune: false,
+            embed: false,
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Report {
     /// Documents (and their versions) removed from the library by --prune.
     pub pruned: usize,
     pub pruned_versions: usize,
+    /// What the embedding step did, when a model is set.
+    pub embedded: Option<embed::EmbedReport>,
 }
 
 /// Runs an update and returns its report; errors are fatal (list unreadable, library locked).
@@ -160,6 +166,20 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
     report.indexed = indexed;
     report.removed = removed;
+    // Meaning last: the library is searchable by its words already, and an interrupted
+    // embedding keeps what it did.
+    if let Some(dir) = &cfg.model {
+        match embed::embed_library(&store, dir, settings.embed, cfg.stderr_tty) {
+            Ok(r) => report.embedded = Some(r),
+            Err(e) => eprintln!(
+                "rl-search: warning: passages not embedded: {e:#}; search ranks by words only"
+            ),
+        }
+    } else if settings.embed {
+        anyhow::bail!(
+            "--embed needs a model: give --model DIR (or RL_SEARCH_MODEL), or run `rl-search model pull`"
+        );
+    }
     if settings.prune {
         // Records of links no longer listed, with all their versions; the index no longer
         // has them (sync removed them above).
@@ -365,6 +385,7 @@ pub fn settings_from(args: &crate::cli::UpdateArgs) -> Result<UpdateSettings> {
         progress: None,
         keep_versions: args.keep_versions,
         prune: args.prune,
+        embed: args.embed,
     })
 }
 
@@ -392,6 +413,12 @@ pub fn print_report(r: &Report, cfg: &Config) {
         );
     }
     println!("{line}");
+    if let Some(e) = &r.embedded {
+        println!(
+            "meaning: {} passages of {} documents, {} embedded now in {:.1} s ({})",
+            e.passages, e.documents, e.embedded, e.seconds, e.model
+        );
+    }
     for (url, reason, kept) in &r.failed {
         let reason = reason.strip_prefix(&format!("{url}: ")).unwrap_or(reason);
         let kept = if *kept {

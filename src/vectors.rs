@@ -1,0 +1,435 @@
+//! Passage vectors, kept in the library beside the index (`vectors/`): side data built from the
+//! stored texts by a model, read by the search's meaning stage.
+//!
+//! - `model.json` names the model the vectors came from; vectors of another model are never
+//!   mixed in (`update --embed` starts them over).
+//! - `vectors.bin` holds every vector ever embedded, keyed by a digest of the exact text that
+//!   was embedded (title + passage): an unchanged passage — in an unchanged document, an
+//!   earlier version, or after `update --reindex` — is never embedded again. Records are
+//!   appended and synced at checkpoints, so a killed update keeps what it finished and the
+//!   next one continues; a torn last record is cut off on open. Values are f16: half the
+//!   size of f32, and its rounding (2⁻¹¹ relative) moves a cosine by about 10⁻⁴.
+//! - `layout.bin` says which passages each current document has (record, byte range in its
+//!   text, and the digest of that text), written whole and atomically at every checkpoint.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use half::f16;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+const MAGIC: &[u8; 8] = b"rlvec01\n";
+const LAYOUT_MAGIC: &[u8; 8] = b"rllay01\n";
+
+#[derive(Debug, Error)]
+pub enum VectorError {
+    #[error("cannot use the passage vectors in {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the library's passage vectors were made by the model {have}, not {want}: run `rl-search update --embed` to embed the library again with {want}"
+    )]
+    OtherModel { have: String, want: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
+    move |source| VectorError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The key of an embedded text.
+pub type Key = [u8; 16];
+
+pub fn key(text: &str) -> Key {
+    Sha256::digest(text.as_bytes())[..16]
+        .try_into()
+        .expect("16 bytes")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelInfo {
+    pub id: String,
+    pub dim: usize,
+}
+
+/// The vectors folder of a library.
+pub fn dir(library: &Path) -> PathBuf {
+    library.join("vectors")
+}
+
+/// The model the library's vectors came from, if it has any.
+pub fn model_of(library: &Path) -> Option<ModelInfo> {
+    let bytes = std::fs::read(dir(library).join("model.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The library's current layout by document id (empty when it has none).
+pub fn layout(library: &Path) -> HashMap<String, DocPassages> {
+    let Some(model) = model_of(library) else {
+        return HashMap::new();
+    };
+    let dir = dir(library);
+    let records = std::fs::metadata(dir.join("vectors.bin"))
+        .map(|m| (m.len().saturating_sub(12) as usize / record_len(model.dim)) as u32)
+        .unwrap_or(0);
+    read_layout(&dir.join("layout.bin"), records)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect()
+}
+
+/// One passage of a document in the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub record: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// A document's passages, and the digest of the text their ranges are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocPassages {
+    pub id: String,
+    pub text_key: Key,
+    pub passages: Vec<Placed>,
+}
+
+/// The writer's side: looks vectors up by key and appends new ones.
+pub struct VectorStore {
+    dir: PathBuf,
+    dim: usize,
+    keys: HashMap<Key, u32>,
+    file: File,
+    pending: Vec<u8>,
+    count: u32,
+}
+
+fn record_len(dim: usize) -> usize {
+    16 + 2 * dim
+}
+
+impl VectorStore {
+    /// Opens (or creates) the library's vectors for `model`. Vectors of another model are an
+    /// error unless `replace`, which starts them over.
+    pub fn open(
+        library: &Path,
+        model: &ModelInfo,
+        replace: bool,
+    ) -> Result<VectorStore, VectorError> {
+        let dir = dir(library);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        match model_of(library) {
+            Some(have) if have == *model => {}
+            Some(have) if !replace => {
+                return Err(VectorError::OtherModel {
+                    have: have.id,
+                    want: model.id.clone(),
+                });
+            }
+            _ => {
+                for f in ["vectors.bin", "layout.bin"] {
+                    let _ = std::fs::remove_file(dir.join(f));
+                }
+                let p = dir.join("model.json");
+                crate::store::atomic_write(&p, &serde_json::to_vec_pretty(model).expect("json"))
+                    .map_err(|e| VectorError::Io {
+                        path: p.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    })?;
+            }
+        }
+        let path = dir.join("vectors.bin");
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        let mut bytes = vec![];
+        file.read_to_end(&mut bytes).map_err(io(&path))?;
+        let rec = record_len(model.dim);
+        if bytes.len() < MAGIC.len() + 4 || &bytes[..8] != MAGIC {
+            bytes.clear();
+            bytes.extend_from_slice(MAGIC);
+            bytes.extend_from_slice(&(model.dim as u32).to_le_bytes());
+            file.set_len(0).map_err(io(&path))?;
+            file.write_all(&bytes).map_err(io(&path))?;
+        }
+        let body = &bytes[12..];
+        let count = body.len() / rec;
+        // A record torn by a kill is cut off; what was synced before it stays.
+        file.set_len((12 + count * rec) as u64).map_err(io(&path))?;
+        let mut keys = HashMap::with_capacity(count);
+        for i in 0..count {
+            let k: Key = body[i * rec..i * rec + 16].try_into().expect("16 bytes");
+            keys.insert(k, i as u32);
+        }
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0)).map_err(io(&path))?;
+        Ok(VectorStore {
+            dir,
+            dim: model.dim,
+            keys,
+            file,
+            pending: vec![],
+            count: count as u32,
+        })
+    }
+
+    pub fn get(&self, k: &Key) -> Option<u32> {
+        self.keys.get(k).copied()
+    }
+
+    /// Adds a vector (written at the next [`VectorStore::checkpoint`]); its record number.
+    pub fn push(&mut self, k: Key, v: &[f32]) -> u32 {
+        if let Some(&r) = self.keys.get(&k) {
+            return r;
+        }
+        debug_assert_eq!(v.len(), self.dim);
+        self.pending.extend_from_slice(&k);
+        for x in v {
+            self.pending
+                .extend_from_slice(&f16::from_f32(*x).to_bits().to_le_bytes());
+        }
+        let r = self.count;
+        self.keys.insert(k, r);
+        self.count += 1;
+        r
+    }
+
+    /// Writes the new vectors and syncs them, then the layout of the documents done so far.
+    pub fn checkpoint(&mut self, layout: &[DocPassages]) -> Result<(), VectorError> {
+        let path = self.dir.join("vectors.bin");
+        self.file.write_all(&self.pending).map_err(io(&path))?;
+        self.file.sync_data().map_err(io(&path))?;
+        self.pending.clear();
+        write_layout(&self.dir, layout)
+    }
+}
+
+fn write_layout(dir: &Path, docs: &[DocPassages]) -> Result<(), VectorError> {
+    let mut out = Vec::from(&LAYOUT_MAGIC[..]);
+    out.extend_from_slice(&(docs.len() as u32).to_le_bytes());
+    for d in docs {
+        let id = d.id.as_bytes();
+        out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+        out.extend_from_slice(id);
+        out.extend_from_slice(&d.text_key);
+        out.extend_from_slice(&(d.passages.len() as u32).to_le_bytes());
+        for p in &d.passages {
+            for x in [p.record, p.start, p.end] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+    let p = dir.join("layout.bin");
+    crate::store::atomic_write(&p, &out).map_err(|e| VectorError::Io {
+        path: p.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+/// The reader's side, for search: every current passage's vector in memory.
+pub struct Vectors {
+    pub model: ModelInfo,
+    /// f16 bits, `dim` per record.
+    values: Vec<u16>,
+    pub docs: Vec<DocPassages>,
+}
+
+/// A document's best passage for a query.
+#[derive(Debug, Clone)]
+pub struct Nearest {
+    pub doc: usize,
+    pub score: f32,
+    pub passage: Range<usize>,
+}
+
+impl Vectors {
+    /// The library's vectors, or `None` when it has none (or they cannot be read).
+    pub fn open(library: &Path) -> Option<Vectors> {
+        let model = model_of(library)?;
+        let dir = dir(library);
+        let bytes = std::fs::read(dir.join("vectors.bin")).ok()?;
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return None;
+        }
+        let rec = record_len(model.dim);
+        let count = (bytes.len() - 12) / rec;
+        let mut values = Vec::with_capacity(count * model.dim);
+        for i in 0..count {
+            let at = 12 + i * rec + 16;
+            values.extend(
+                bytes[at..at + 2 * model.dim]
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]])),
+            );
+        }
+        let docs = read_layout(&dir.join("layout.bin"), count as u32)?;
+        Some(Vectors {
+            model,
+            values,
+            docs,
+        })
+    }
+
+    fn vector(&self, record: u32) -> &[u16] {
+        let d = self.model.dim;
+        &self.values[record as usize * d..(record as usize + 1) * d]
+    }
+
+    /// Each document's best passage for the query vector `q`, best first, at most `k`.
+    pub fn nearest(&self, q: &[f32], k: usize) -> Vec<Nearest> {
+        let mut best: Vec<Nearest> = Vec::with_capacity(self.docs.len());
+        for (i, d) in self.docs.iter().enumerate() {
+            let mut top: Option<(f32, &Placed)> = None;
+            for p in &d.passages {
+                let v = self.vector(p.record);
+                let s: f32 = v
+                    .iter()
+                    .zip(q)
+                    .map(|(&h, &x)| f16::from_bits(h).to_f32() * x)
+                    .sum();
+                if top.is_none_or(|(t, _)| s > t) {
+                    top = Some((s, p));
+                }
+            }
+            if let Some((score, p)) = top {
+                best.push(Nearest {
+                    doc: i,
+                    score,
+                    passage: p.start as usize..p.end as usize,
+                });
+            }
+        }
+        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
+        best.truncate(k);
+        best
+    }
+}
+
+fn read_layout(path: &Path, records: u32) -> Option<Vec<DocPassages>> {
+    let b = std::fs::read(path).ok()?;
+    if b.len() < 12 || &b[..8] != LAYOUT_MAGIC {
+        return None;
+    }
+    let mut at = 8;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let s = b.get(at..at + n)?;
+        at += n;
+        Some(s)
+    };
+    let u32_of = |s: &[u8]| u32::from_le_bytes(s.try_into().expect("4 bytes"));
+    let n = u32_of(take(4)?) as usize;
+    let mut docs = Vec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
+        let id = String::from_utf8(take(len)?.to_vec()).ok()?;
+        let text_key: Key = take(16)?.try_into().ok()?;
+        let m = u32_of(take(4)?) as usize;
+        let mut passages = Vec::with_capacity(m.min(10_000));
+        for _ in 0..m {
+            let p = Placed {
+                record: u32_of(take(4)?),
+                start: u32_of(take(4)?),
+                end: u32_of(take(4)?),
+            };
+            // A layout that names a record past the file's end is not this file's.
+            if p.record >= records {
+                return None;
+            }
+            passages.push(p);
+        }
+        docs.push(DocPassages {
+            id,
+            text_key,
+            passages,
+        });
+    }
+    Some(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn vectors_are_kept_by_text_and_a_torn_record_is_cut_off() {
+        let lib = tempfile::tempdir().unwrap();
+        let model = ModelInfo {
+            id: "tiny@1".into(),
+            dim: 3,
+        };
+        let mut s = VectorStore::open(lib.path(), &model, false).unwrap();
+        let a = s.push(key("alpha"), &unit(&[1.0, 0.0, 0.0]));
+        let b = s.push(key("beta"), &unit(&[0.0, 1.0, 0.2]));
+        assert_eq!(
+            s.push(key("alpha"), &[9.0, 9.0, 9.0]),
+            a,
+            "a known text is not stored again"
+        );
+        let layout = vec![
+            DocPassages {
+                id: "d1".into(),
+                text_key: key("d1 text"),
+                passages: vec![Placed {
+                    record: a,
+                    start: 0,
+                    end: 5,
+                }],
+            },
+            DocPassages {
+                id: "d2".into(),
+                text_key: key("d2 text"),
+                passages: vec![Placed {
+                    record: b,
+                    start: 3,
+                    end: 9,
+                }],
+            },
+        ];
+        s.checkpoint(&layout).unwrap();
+        drop(s);
+        // A kill in the middle of a record.
+        let path = lib.path().join("vectors/vectors.bin");
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[7u8; 20]).unwrap();
+        drop(f);
+        let s = VectorStore::open(lib.path(), &model, false).unwrap();
+        assert_eq!(s.get(&key("beta")), Some(b));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 12 + 2 * 22);
+
+        let v = Vectors::open(lib.path()).unwrap();
+        let near = v.nearest(&unit(&[0.1, 1.0, 0.0]), 5);
+        assert_eq!(v.docs[near[0].doc].id, "d2");
+        assert_eq!(near[0].passage, 3..9);
+        assert!((near[0].score - 0.99).abs() < 0.02, "{}", near[0].score);
+
+        // Another model's vectors are never mixed in.
+        let other = ModelInfo {
+            id: "other@2".into(),
+            dim: 3,
+        };
+        let e = VectorStore::open(lib.path(), &other, false).err().unwrap();
+        assert!(e.to_string().contains("update --embed"), "{e}");
+        let s = VectorStore::open(lib.path(), &other, true).unwrap();
+        assert_eq!(s.get(&key("alpha")), None, "started over");
+    }
+}
