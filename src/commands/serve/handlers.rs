@@ -141,10 +141,7 @@ pub async fn search_page(State(app): State<Arc<App>>, p: Params) -> Response {
                 "Nothing has been fetched yet: refresh the library from the Status page, or run `rl-search update`.",
             );
         };
-        let results = lib
-            .snapshot()
-            .map_err(search::SearchError::from)
-            .and_then(|snap| search::search(&snap, &shown.q, &opts));
+        let results = worker.run_search(&lib, &shown.q, opts);
         match results {
             Ok(results) => {
                 let more = results.hits.len() > PER_PAGE && page_no < MAX_PAGES;
@@ -423,10 +420,7 @@ pub async fn api_search(State(app): State<Arc<App>>, p: Params) -> Response {
         let Some(lib) = worker.library() else {
             return axum::Json(serde_json::json!([])).into_response();
         };
-        let results = lib
-            .snapshot()
-            .map_err(search::SearchError::from)
-            .and_then(|snap| search::search(&snap, &q, &opts));
+        let results = worker.run_search(&lib, &q, opts);
         match results {
             Ok(r) => {
                 let hits: Vec<_> = r.hits.iter().map(crate::output::hit_json).collect();
@@ -449,6 +443,33 @@ pub async fn api_status(State(app): State<Arc<App>>) -> Response {
 
 pub async fn api_update(State(app): State<Arc<App>>) -> Response {
     axum::Json(app.update_view()).into_response()
+}
+
+impl App {
+    /// A search as the CLI runs it: hybrid when the reader has the model the library's
+    /// passages were embedded with, lexical otherwise.
+    fn run_search(
+        &self,
+        lib: &Library,
+        q: &str,
+        mut opts: SearchOptions,
+    ) -> Result<search::Results, search::SearchError> {
+        let vector = self.model.as_ref().and_then(|m| {
+            let have = crate::vectors::model_of(self.store.root())?;
+            (have.id == m.id())
+                .then(|| m.embed_queries(&[q]).ok()?.pop())
+                .flatten()
+        });
+        let snap = match vector {
+            Some(v) => {
+                opts.mode = search::Mode::Hybrid;
+                opts.query_vector = Some(v);
+                lib.snapshot_with_vectors()?
+            }
+            None => lib.snapshot()?,
+        };
+        search::search(&snap, q, &opts)
+    }
 }
 
 /// What the status JSON was computed from: the times of the files an update rewrites.

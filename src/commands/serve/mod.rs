@@ -71,6 +71,9 @@ pub struct App {
     pool: Pool,
     /// `/api/status`'s answer, and the file times it was computed at.
     status_cache: Mutex<handlers::StatusCache>,
+    /// The embedding model, loaded once: searches are hybrid when the library's passages
+    /// were embedded with it.
+    model: Option<crate::embed::Model>,
 }
 
 impl App {
@@ -169,6 +172,16 @@ pub fn run(cfg: &Config, opts: &ServeOptions) -> Result<()> {
             update: Default::default(),
             pool: Pool::new(*work::MAX_RUNNING, work::TIME_LIMIT, work::QUEUE_WAIT),
             status_cache: Mutex::new(None),
+            model: match &cfg.model {
+                Some(dir) => match crate::embed::Model::load(dir) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!("rl-search: warning: {e}; the reader searches by words only");
+                        None
+                    }
+                },
+                None => None,
+            },
         });
         // Opened before the URL is announced: the first page does not pay for it.
         let _ = app.library();
