@@ -290,6 +290,24 @@ impl Vectors {
         &self.values[record as usize * d..(record as usize + 1) * d]
     }
 
+    /// The vector of a document's passage nearest `q`, as f32 (`None`: no such document).
+    pub fn best_passage_vector(&self, id: &str, q: &[f32]) -> Option<Vec<f32>> {
+        let d = self.docs.iter().find(|d| d.id == id)?;
+        let mut best: Option<(f32, Vec<f32>)> = None;
+        for p in &d.passages {
+            let v: Vec<f32> = self
+                .vector(p.record)
+                .iter()
+                .map(|&h| f16::from_bits(h).to_f32())
+                .collect();
+            let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
+            if best.as_ref().is_none_or(|(t, _)| s > *t) {
+                best = Some((s, v));
+            }
+        }
+        best.map(|(_, v)| v)
+    }
+
     /// Each document's best passage for the query vector `q`, best first, at most `k`.
     pub fn nearest(&self, q: &[f32], k: usize) -> Vec<Nearest> {
         let mut best: Vec<Nearest> = Vec::with_capacity(self.docs.len());

@@ -47,9 +47,10 @@ pub fn fuse(
         Some(q) => Some(q.weight(EnableScoring::disabled_from_searcher(searcher))?),
         None => None,
     };
+    let query = feedback(snap, vectors, &lexical, query, r)?;
     let mut dense: Vec<(f32, DocAddress)> = vec![];
     let mut passages = HashMap::new();
-    for n in vectors.nearest(query, r.fusion_depth.max(1)) {
+    for n in vectors.nearest(&query, r.fusion_depth.max(1)) {
         let d = &vectors.docs[n.doc];
         let id = TermQuery::new(Term::from_field_text(f.id, &d.id), IndexRecordOption::Basic);
         let Some(&(_, addr)) = searcher
@@ -88,6 +89,45 @@ pub fn fuse(
         _ => mix(&lexical, &dense, r.dense_weight),
     };
     Ok(Fused { ranked, passages })
+}
+
+/// The query vector moved towards the best passages of the lexical ranking's first documents
+/// (Rocchio's feedback, in vector space), normalised again; the query itself when off.
+fn feedback(
+    snap: &Snapshot,
+    vectors: &Vectors,
+    lexical: &[(f32, DocAddress)],
+    query: &[f32],
+    r: &Ranking,
+) -> Result<Vec<f32>, SearchError> {
+    if r.dense_feedback <= 0.0 || r.dense_feedback_docs == 0 {
+        return Ok(query.to_vec());
+    }
+    let mut sum = vec![0f32; query.len()];
+    let mut n = 0;
+    for &(_, addr) in lexical.iter().take(r.dense_feedback_docs) {
+        let doc: tantivy::TantivyDocument = snap.searcher.doc(addr)?;
+        let id = crate::index::stored_str(&doc, snap.index.fields.id);
+        if let Some(v) = vectors.best_passage_vector(id, query) {
+            for (s, x) in sum.iter_mut().zip(v) {
+                *s += x;
+            }
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return Ok(query.to_vec());
+    }
+    let mut q: Vec<f32> = query
+        .iter()
+        .zip(&sum)
+        .map(|(a, s)| a + r.dense_feedback * s / n as f32)
+        .collect();
+    let norm = q.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    for x in &mut q {
+        *x /= norm;
+    }
+    Ok(q)
 }
 
 /// Min-max normalised convex mix over the union of both lists, best first.

@@ -56,6 +56,10 @@ pub struct Ranking {
     pub dense_weight: f32,
     /// Documents taken from each ranking into the fusion.
     pub fusion_depth: usize,
+    /// Feedback in vector space: the query vector moves this far towards the best passages
+    /// of the lexical ranking's first `dense_feedback_docs` documents (0: off).
+    pub dense_feedback: f32,
+    pub dense_feedback_docs: usize,
 }
 
 impl Default for Ranking {
@@ -88,6 +92,8 @@ impl Default for Ranking {
             near_weight: 0.3,
             dense_weight: 0.3,
             fusion_depth: 100,
+            dense_feedback: 0.0,
+            dense_feedback_docs: 3,
         }
     }
 }
@@ -132,6 +138,8 @@ impl Ranking {
             "near_weight" => self.near_weight = f()?,
             "dense_weight" => self.dense_weight = f()?,
             "fusion_depth" => self.fusion_depth = u()?,
+            "dense_feedback" => self.dense_feedback = f()?,
+            "dense_feedback_docs" => self.dense_feedback_docs = u()?,
             _ => return Err(format!("unknown ranking parameter {key}")),
         }
         Ok(())
