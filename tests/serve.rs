@@ -109,6 +109,12 @@ fn the_api_gives_the_cli_json() {
         serde_json::from_str(&env.run(&["status", "--json"]).stdout()).unwrap();
     assert_eq!(api["documents"], cli["documents"]);
     assert_eq!(api["totals"], cli["totals"]);
+    // The library's place on disk is not the API's business (issue 20).
+    assert!(api.get("library").is_none(), "{api}");
+    assert!(
+        !api.to_string()
+            .contains(&env.library().display().to_string())
+    );
 
     let bad = reader.get("/api/search?q=");
     assert_eq!(bad.status, 400);
