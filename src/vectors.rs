@@ -290,6 +290,19 @@ impl Vectors {
         &self.values[record as usize * d..(record as usize + 1) * d]
     }
 
+    /// A document's own vector: the normalised mean of its passages' (`None`: not embedded).
+    pub fn document_vector(&self, id: &str) -> Option<Vec<f32>> {
+        let d = self.docs.iter().find(|d| d.id == id)?;
+        let mut sum = vec![0f32; self.model.dim];
+        for p in &d.passages {
+            for (s, &h) in sum.iter_mut().zip(self.vector(p.record)) {
+                *s += f16::from_bits(h).to_f32();
+            }
+        }
+        let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+        (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
+    }
+
     /// The vector of a document's passage nearest `q`, as f32 (`None`: no such document).
     pub fn best_passage_vector(&self, id: &str, q: &[f32]) -> Option<Vec<f32>> {
         let d = self.docs.iter().find(|d| d.id == id)?;

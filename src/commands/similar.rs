@@ -17,7 +17,8 @@ pub fn command(cfg: &Config, args: &SimilarArgs) -> Result<Exit> {
             cfg.index_dir.display()
         );
     };
-    let Some(hits) = crate::search::similar(&lib.snapshot()?, &rec.id, args.limit)? else {
+    let Some(hits) = crate::search::similar(&lib.snapshot_with_vectors()?, &rec.id, args.limit)?
+    else {
         bail!(
             "{} ({}) is not indexed: {}",
             rec.id,

@@ -1,4 +1,6 @@
-//! More like this: documents that share a document's distinctive words.
+//! More like this: documents nearest a document's meaning — the mean of its passages' vectors
+//! against every passage — when the library has vectors; otherwise documents that share its
+//! distinctive words (more-like-this). No model is needed: the vectors are stored.
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
@@ -29,6 +31,43 @@ pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit
     };
     let doc: TantivyDocument = searcher.doc(addr)?;
     let title = stored_text(&doc, f.title);
+    if let Some(vectors) = &snap.vectors
+        && let Some(v) = vectors.document_vector(id)
+    {
+        let mut ranked = vec![];
+        let mut passages = std::collections::HashMap::new();
+        for n in vectors.nearest(&v, limit.max(1) + 1) {
+            let d = &vectors.docs[n.doc];
+            if d.id == id {
+                continue;
+            }
+            let q = TermQuery::new(Term::from_field_text(f.id, &d.id), IndexRecordOption::Basic);
+            if let Some(&(_, a)) = searcher
+                .search(&q, &TopDocs::with_limit(1).order_by_score())?
+                .first()
+            {
+                ranked.push((n.score, a));
+                passages.insert(
+                    a,
+                    super::meaning::BestPassage {
+                        range: n.passage,
+                        text_key: d.text_key,
+                    },
+                );
+            }
+        }
+        ranked.truncate(limit.max(1));
+        let marks = words_query(lib, &title)?;
+        return hits(
+            lib,
+            &mut super::docs::Docs::new(searcher),
+            &ranked,
+            &*marks,
+            &title,
+            &passages,
+        )
+        .map(Some);
+    }
     let body = stored_text(&doc, f.body);
     let body = body[..body.floor_char_boundary(SIMILAR_SCAN_BYTES)].to_string();
     let num_docs = searcher.num_docs();

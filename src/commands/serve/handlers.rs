@@ -246,7 +246,7 @@ pub async fn doc_page(State(app): State<Arc<App>>, DocId(id): DocId, p: Params) 
         let similar = worker
             .library()
             .and_then(|lib| {
-                let snap = lib.snapshot().ok()?;
+                let snap = lib.snapshot_with_vectors().ok()?;
                 search::similar(&snap, &rec.id, 5).ok().flatten()
             })
             .unwrap_or_default();
