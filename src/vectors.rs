@@ -241,11 +241,13 @@ fn write_layout(dir: &Path, docs: &[DocPassages]) -> Result<(), VectorError> {
     })
 }
 
-/// The reader's side, for search: every current passage's vector in memory.
+/// The reader's side, for search: every current passage's vector in memory, as f32 (the scan
+/// over every passage is then plain multiply-adds; converting f16 on the fly made it several
+/// times slower).
 pub struct Vectors {
     pub model: ModelInfo,
-    /// f16 bits, `dim` per record.
-    values: Vec<u16>,
+    /// `dim` values per record.
+    values: Vec<f32>,
     pub docs: Vec<DocPassages>,
 }
 
@@ -274,7 +276,7 @@ impl Vectors {
             values.extend(
                 bytes[at..at + 2 * model.dim]
                     .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]])),
+                    .map(|c| f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
             );
         }
         let docs = read_layout(&dir.join("layout.bin"), count as u32)?;
@@ -285,7 +287,7 @@ impl Vectors {
         })
     }
 
-    fn vector(&self, record: u32) -> &[u16] {
+    fn vector(&self, record: u32) -> &[f32] {
         let d = self.model.dim;
         &self.values[record as usize * d..(record as usize + 1) * d]
     }
@@ -295,8 +297,8 @@ impl Vectors {
         let d = self.docs.iter().find(|d| d.id == id)?;
         let mut sum = vec![0f32; self.model.dim];
         for p in &d.passages {
-            for (s, &h) in sum.iter_mut().zip(self.vector(p.record)) {
-                *s += f16::from_bits(h).to_f32();
+            for (s, &x) in sum.iter_mut().zip(self.vector(p.record)) {
+                *s += x;
             }
         }
         let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -308,11 +310,7 @@ impl Vectors {
         let d = self.docs.iter().find(|d| d.id == id)?;
         let mut best: Option<(f32, Vec<f32>)> = None;
         for p in &d.passages {
-            let v: Vec<f32> = self
-                .vector(p.record)
-                .iter()
-                .map(|&h| f16::from_bits(h).to_f32())
-                .collect();
+            let v: Vec<f32> = self.vector(p.record).to_vec();
             let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
             if best.as_ref().is_none_or(|(t, _)| s > *t) {
                 best = Some((s, v));
@@ -328,11 +326,7 @@ impl Vectors {
             let mut top: Option<(f32, &Placed)> = None;
             for p in &d.passages {
                 let v = self.vector(p.record);
-                let s: f32 = v
-                    .iter()
-                    .zip(q)
-                    .map(|(&h, &x)| f16::from_bits(h).to_f32() * x)
-                    .sum();
+                let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
                 if top.is_none_or(|(t, _)| s > t) {
                     top = Some((s, p));
                 }
