@@ -235,6 +235,19 @@ fn another_models_vectors_are_never_mixed_in() {
         "{}",
         other.stderr()
     );
+    // A model folder that is not one: the search still answers, by its words, and says why.
+    let broken = env.run(&[
+        "--model",
+        &env.path("nowhere").display().to_string(),
+        "search",
+        "quokka",
+    ]);
+    broken.expect_code(0);
+    assert!(
+        broken.stderr().contains("config.json is missing"),
+        "{}",
+        broken.stderr()
+    );
     let refused = env.run(&["--model", b, "search", "--mode", "meaning", "quokka"]);
     refused.expect_code(2);
     assert!(

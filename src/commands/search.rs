@@ -95,18 +95,23 @@ fn meaning(
     };
     let have = crate::vectors::model_of(store.root());
     let why_not = match (&have, &cfg.model) {
-        (Some(have), Some(dir)) => {
-            let model = crate::embed::Model::load(dir)?;
-            if model.id() == have.id {
+        (Some(have), Some(dir)) => match crate::embed::Model::load(dir) {
+            Ok(model) if model.id() == have.id => {
                 let vector = model.embed_queries(&[query])?.remove(0);
                 return Ok(Some((mode, vector)));
             }
-            format!(
+            Ok(model) => format!(
                 "the library's passages were embedded with {}, not {}: run `rl-search update --embed` to embed them with this model",
                 have.id,
                 model.id()
-            )
-        }
+            ),
+            // A model that cannot be loaded: the search still answers, by its words.
+            Err(e) if asked.is_none() => {
+                eprintln!("rl-search: warning: {e}; searching by words only");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        },
         (Some(have), None) => format!(
             "the library's passages were embedded with {}, but no model is given: pass --model DIR or set RL_SEARCH_MODEL",
             have.id
