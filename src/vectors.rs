@@ -38,6 +38,8 @@ pub enum VectorError {
         "the library's passage vectors were made by the model {have}, not {want}: run `rl-search update --embed` to embed the library again with {want}"
     )]
     OtherModel { have: String, want: String },
+    #[error(transparent)]
+    Write(#[from] crate::store::StoreError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
@@ -141,12 +143,10 @@ impl VectorStore {
                 for f in ["vectors.bin", "layout.bin"] {
                     let _ = std::fs::remove_file(dir.join(f));
                 }
-                let p = dir.join("model.json");
-                crate::store::atomic_write(&p, &serde_json::to_vec_pretty(model).expect("json"))
-                    .map_err(|e| VectorError::Io {
-                        path: p.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    })?;
+                crate::store::atomic_write(
+                    &dir.join("model.json"),
+                    &serde_json::to_vec_pretty(model).expect("json"),
+                )?;
             }
         }
         let path = dir.join("vectors.bin");
@@ -234,11 +234,7 @@ fn write_layout(dir: &Path, docs: &[DocPassages]) -> Result<(), VectorError> {
             }
         }
     }
-    let p = dir.join("layout.bin");
-    crate::store::atomic_write(&p, &out).map_err(|e| VectorError::Io {
-        path: p.clone(),
-        source: std::io::Error::other(e.to_string()),
-    })
+    Ok(crate::store::atomic_write(&dir.join("layout.bin"), &out)?)
 }
 
 /// The reader's side, for search: every current passage's vector in memory, as f32 (the scan

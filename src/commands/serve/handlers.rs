@@ -454,20 +454,21 @@ impl App {
         q: &str,
         mut opts: SearchOptions,
     ) -> Result<search::Results, search::SearchError> {
-        let vector = self.model.as_ref().and_then(|m| {
-            let have = crate::vectors::model_of(self.store.root())?;
-            (have.id == m.id())
-                .then(|| m.embed_queries(&[q]).ok()?.pop())
-                .flatten()
-        });
-        let snap = match vector {
-            Some(v) => {
-                opts.mode = search::Mode::Hybrid;
-                opts.query_vector = Some(v);
-                lib.snapshot_with_vectors()?
-            }
-            None => lib.snapshot()?,
+        let Some(model) = &self.model else {
+            return search::search(&lib.snapshot()?, q, &opts);
         };
+        // The vectors are read once per update (the library caches them), and carry the id
+        // of the model that made them.
+        let snap = lib.snapshot_with_vectors()?;
+        let vector = snap
+            .vectors
+            .as_ref()
+            .filter(|v| v.model.id == model.id())
+            .and_then(|_| model.embed_queries(&[q]).ok()?.pop());
+        if let Some(v) = vector {
+            opts.mode = search::Mode::Hybrid;
+            opts.query_vector = Some(v);
+        }
         search::search(&snap, q, &opts)
     }
 }

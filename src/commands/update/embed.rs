@@ -6,7 +6,6 @@
 //! written every [`CHECKPOINT`]: an interrupted update (Ctrl-C, kill) keeps what it did and
 //! the next one continues.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -37,11 +36,11 @@ pub struct EmbedReport {
 }
 
 /// A document whose passages need vectors: its id, the digest of its text, and each passage
-/// (range, text to embed).
+/// (range, text to embed, and that text's key, hashed once).
 struct Todo {
     id: String,
     text_key: vectors::Key,
-    passages: Vec<(std::ops::Range<usize>, String)>,
+    passages: Vec<(std::ops::Range<usize>, String, vectors::Key)>,
 }
 
 /// Embeds what the library lacks with the model in `model_dir`. `replace`: vectors of another
@@ -101,10 +100,11 @@ pub fn embed_library(
         let mut passages = vec![];
         for r in passages::cut(body) {
             let text = passages::embedding_text(title, &body[r.clone()]);
-            if vs.get(&vectors::key(&text)).is_none() {
+            let k = vectors::key(&text);
+            if vs.get(&k).is_none() {
                 waiting += 1;
             }
-            passages.push((r, text));
+            passages.push((r, text, k));
         }
         todo.push(Todo {
             id: id.clone(),
@@ -130,11 +130,11 @@ pub fn embed_library(
     let mut last_checkpoint = Instant::now();
     // Embedded in chunks across documents; a document joins the layout when all its
     // passages have vectors.
-    let mut queue: Vec<String> = vec![];
+    let mut queue: Vec<(String, vectors::Key)> = vec![];
     for t in &todo {
-        for (_, text) in &t.passages {
-            if vs.get(&vectors::key(text)).is_none() && !queue.contains(text) {
-                queue.push(text.clone());
+        for (_, text, k) in &t.passages {
+            if vs.get(k).is_none() && !queue.iter().any(|(_, q)| q == k) {
+                queue.push((text.clone(), *k));
             }
         }
         if queue.len() >= CHUNK {
@@ -159,19 +159,19 @@ pub fn embed_library(
 fn embed_chunk(
     model: &Model,
     vs: &mut VectorStore,
-    queue: &mut Vec<String>,
+    queue: &mut Vec<(String, vectors::Key)>,
     bar: &ProgressBar,
     report: &mut EmbedReport,
 ) -> Result<()> {
     if queue.is_empty() {
         return Ok(());
     }
-    let texts: Vec<&str> = queue.iter().map(String::as_str).collect();
+    let texts: Vec<&str> = queue.iter().map(|(t, _)| t.as_str()).collect();
     let vectors = model
         .embed_passages(&texts)
         .context("cannot embed the library's passages")?;
-    for (t, v) in queue.iter().zip(&vectors) {
-        vs.push(vectors::key(t), v);
+    for ((_, k), v) in queue.iter().zip(&vectors) {
+        vs.push(*k, v);
     }
     report.embedded += queue.len();
     bar.inc(queue.len() as u64);
@@ -184,8 +184,8 @@ fn done(kept: &[DocPassages], todo: &[Todo], vs: &VectorStore) -> Vec<DocPassage
     let mut out: Vec<DocPassages> = kept.to_vec();
     'doc: for t in todo {
         let mut placed = Vec::with_capacity(t.passages.len());
-        for (r, text) in &t.passages {
-            let Some(record) = vs.get(&vectors::key(text)) else {
+        for (r, _, k) in &t.passages {
+            let Some(record) = vs.get(k) else {
                 continue 'doc;
             };
             placed.push(Placed {
@@ -201,12 +201,4 @@ fn done(kept: &[DocPassages], todo: &[Todo], vs: &VectorStore) -> Vec<DocPassage
         });
     }
     out
-}
-
-/// Ids of the documents in the layout (for tests and the status line).
-pub fn embedded_ids(library: &Path) -> HashMap<String, usize> {
-    vectors::layout(library)
-        .into_iter()
-        .map(|(id, d)| (id, d.passages.len()))
-        .collect()
 }
