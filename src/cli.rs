@@ -109,6 +109,8 @@ pub enum Command {
     Model(ModelArgs),
     /// What changed between two versions of a document (unified diff)
     Diff(DiffArgs),
+    /// What the last update(s) found: new, changed, failing, recovered, no longer listed
+    Changes(ChangesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -332,6 +334,36 @@ pub struct HistoryArgs {
     pub json: bool,
 }
 
+/// `--since`: a duration back from now (`7d`, `12h`) or a date or time (`2026-11-30`,
+/// `2026-11-30T08:00:00Z`).
+pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
+    let s = s.trim();
+    if let Ok(d) = humantime::parse_duration(s) {
+        return std::time::SystemTime::now()
+            .checked_sub(d)
+            .ok_or_else(|| format!("{s} goes back too far"));
+    }
+    let time = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_string()
+    };
+    humantime::parse_rfc3339_weak(&time)
+        .map_err(|_| format!("{s:?} is neither a duration (7d, 12h) nor a date (2026-11-30)"))
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Every update since then: a duration back (7d, 12h) or a date (2026-11-30)
+    /// [default: the last update]
+    #[arg(long, value_name = "DURATION|DATE", value_parser = parse_since)]
+    pub since: Option<std::time::SystemTime>,
+
+    /// One JSON object per change, per line
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// A document id, the link's URL, or a rank number from the last search
@@ -393,5 +425,24 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err("give a whole number of at least 1 (the current version is always kept)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_durations_and_dates() {
+        let week = parse_since("7d").unwrap();
+        let ago = std::time::SystemTime::now()
+            .duration_since(week)
+            .unwrap()
+            .as_secs();
+        assert!((7 * 86400 - 5..=7 * 86400 + 5).contains(&ago));
+        assert!(parse_since("2026-11-30").is_ok());
+        assert!(parse_since("2026-11-30T08:00:00Z").is_ok());
+        let e = parse_since("last tuesday").unwrap_err();
+        assert!(e.contains("7d") && e.contains("2026-11-30"), "{e}");
     }
 }

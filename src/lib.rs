@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod assemble;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;

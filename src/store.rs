@@ -66,6 +66,10 @@ pub struct SourceRecord {
     pub bytes: u64,
     /// File name under `raw/`.
     pub raw_file: String,
+    /// The version of the resource held, where the site names versions (an arXiv PDF:
+    /// `2001.08361v2`); a known current version is not asked for again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// Everything rl-search knows about one link.

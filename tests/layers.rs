@@ -12,7 +12,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["errors", "markup", "terminal", "analysis", "passages"],
     &["resolve", "list", "fetch", "extract", "embed"],
-    &["assemble", "store", "index"],
+    &["assemble", "store", "index", "changes"],
     // Side data built from the index and the texts, beside it.
     &["neighbours", "vectors"],
     // The index and its side data as one snapshot for a search.

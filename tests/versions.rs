@@ -427,3 +427,74 @@ fn the_web_reader_lists_versions_and_shows_what_changed() {
     assert!(diff.contains(&format!("<ins>{ZEPPELIN}</ins>")), "{diff}");
     assert_eq!(reader.get(&format!("/doc/{id}?version=9")).status, 404);
 }
+
+/// Issue 21: `changes` says what the last update found — the changed page with its added
+/// words and paragraph, the page failing since when, a link no longer listed — and nothing
+/// about the pages that stayed the same; `--json` gives ids `diff` takes.
+#[test]
+fn changes_lists_what_the_last_update_found() {
+    let env = Env::new();
+    let v = Arc::new(AtomicUsize::new(0));
+    let server = site(v.clone());
+    let l = list(&env, &server, &["/page", "/gone", "/flip"]);
+    update(&env, &l, &[]);
+    let first = env.run(&["changes", "--json"]);
+    let kinds: Vec<String> = first
+        .json_lines()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["new", "new", "new"], "{}", first.stdout());
+
+    v.store(1, Ordering::SeqCst);
+    // /flip changes too, but it leaves the list.
+    let l = list(&env, &server, &["/page", "/gone"]);
+    let run = update(&env, &l, &["--retries", "0"]);
+    assert!(
+        run.stdout().contains("1 changed, 1 failing, 1 removed")
+            && run.stdout().contains("rl-search changes"),
+        "{}",
+        run.stdout()
+    );
+    let events = env.run(&["changes", "--json"]).json_lines();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let changed = &events[0];
+    assert_eq!(changed["kind"], "changed");
+    assert_eq!(changed["url"], server.url("/page"));
+    assert_eq!(changed["words_added"], ZEPPELIN.split_whitespace().count());
+    assert_eq!(changed["words_removed"], 0);
+    assert_eq!(changed["summary"], ZEPPELIN);
+    assert_eq!(events[1]["kind"], "failing");
+    assert_eq!(events[1]["url"], server.url("/gone"));
+    assert!(events[1]["since"].as_str().is_some_and(|s| s.len() == 20));
+    assert_eq!(events[2]["kind"], "removed");
+    assert_eq!(events[2]["url"], server.url("/flip"));
+    let id = changed["id"].as_str().unwrap();
+    let diff = env.run(&["diff", id]);
+    assert!(diff.stdout().contains("zeppelin"), "{}", diff.stdout());
+
+    let text = env.run(&["changes"]).expect_code(0).stdout();
+    assert!(text.contains("1 changed, 1 failing, 1 removed"), "{text}");
+    assert!(
+        text.contains(&format!("rl-search diff {id} --from 1 --to 2")),
+        "{text}"
+    );
+    assert!(text.contains("404"), "{text}");
+
+    // Nothing new: the last update changed nothing, the failing page is still counted, and
+    // the earlier changes stay reachable.
+    update(&env, &l, &["--retries", "0"]);
+    let quiet = env.run(&["changes"]).stdout();
+    assert!(
+        quiet.contains("nothing changed; 1 still failing"),
+        "{quiet}"
+    );
+    assert!(env.run(&["changes", "--json"]).json_lines().is_empty());
+    let week = env
+        .run(&["changes", "--since", "7d", "--json"])
+        .json_lines();
+    assert_eq!(week.len(), 6, "{week:?}");
+    let bad = env.run(&["changes", "--since", "whenever"]);
+    assert_eq!(bad.code(), 2);
+    assert!(bad.stderr().contains("--since"), "{}", bad.stderr());
+}

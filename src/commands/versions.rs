@@ -1,15 +1,9 @@
 //! A document's versions as the commands see them: `history` lists them, `read --version` and
 //! `--at` pick one, `diff` compares two. Version 1 is the oldest; the record is the current one.
 
-use std::time::Duration;
-
 use anyhow::{Result, bail};
-use similar::{ChangeTag, TextDiff};
 
 use crate::store::{DocRecord, Store, Version};
-
-/// Word diffs of huge texts are cut off after this long (counted as whatever was found).
-const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Every version, oldest first, the current one last.
 pub fn all(rec: &DocRecord, store: &Store) -> Vec<Version> {
@@ -85,24 +79,7 @@ pub fn text(store: &Store, rec: &DocRecord, v: &Version) -> Result<String> {
     Ok(store.read_text(f)?)
 }
 
-/// Words added and removed from `old` to `new`.
-pub fn word_changes(old: &str, new: &str) -> (usize, usize) {
-    let diff = TextDiff::configure()
-        .timeout(DIFF_TIMEOUT)
-        .diff_words(old, new);
-    let (mut added, mut removed) = (0, 0);
-    for change in diff.iter_all_changes() {
-        if change.value().trim().is_empty() {
-            continue;
-        }
-        match change.tag() {
-            ChangeTag::Insert => added += 1,
-            ChangeTag::Delete => removed += 1,
-            ChangeTag::Equal => {}
-        }
-    }
-    (added, removed)
-}
+pub use crate::changes::word_changes;
 
 /// The newest kept version older than `to` (`to` itself when there is none).
 pub fn before(all: &[Version], to: u32) -> u32 {

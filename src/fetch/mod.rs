@@ -205,6 +205,8 @@ pub struct Fetcher {
     /// Hosts whose name did not resolve in this run: their other links fail at once instead
     /// of queueing behind the host's politeness rules (an offline update ends in seconds).
     unresolvable: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Requests sent (retries and alternates included): the update's summary says it.
+    sent: std::sync::atomic::AtomicU64,
     opts: FetchOptions,
 }
 
@@ -246,8 +248,14 @@ impl Fetcher {
             memory: std::sync::Arc::new(tokio::sync::Semaphore::new(memory_units as usize)),
             memory_units,
             unresolvable: Default::default(),
+            sent: Default::default(),
             opts,
         })
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// GETs `url`, retrying transient failures, within the host's politeness rules.
@@ -351,6 +359,7 @@ impl Fetcher {
             };
             req = req.header(header::ACCEPT, accept);
         }
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut resp = req
             .send()
             .await

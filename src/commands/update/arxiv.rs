@@ -1,6 +1,8 @@
 //! arXiv at its floor: the metadata of every paper on the list from the export API in one
 //! request per 100 papers, instead of one abstract page per paper 3 seconds apart. The PDFs
-//! still come one by one at the pace arXiv asks for.
+//! still come one by one at the pace arXiv asks for — and only when the paper has a version
+//! newer than the one stored: the same answer names each paper's current version, and the PDF
+//! of one version never changes.
 
 use std::collections::HashMap;
 
@@ -14,8 +16,34 @@ const BATCH: usize = 100;
 /// The export API's query endpoint.
 pub const EXPORT_API: &str = "https://export.arxiv.org/api/query";
 
-/// Abstract-page URL → the paper's entry from the export API, as if fetched from that URL.
-pub type Prefetched = HashMap<String, Fetched>;
+/// What the export API said, by abstract-page URL.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    /// The paper's entry, as if fetched from the abstract page.
+    pages: HashMap<String, Fetched>,
+    /// The paper's current version (`2001.08361v2`).
+    versions: HashMap<String, String>,
+}
+
+impl Prefetched {
+    /// The paper's entry, as if its abstract page `abs_url` had been fetched.
+    pub fn page(&self, abs_url: &str) -> Option<&Fetched> {
+        self.pages.get(abs_url)
+    }
+
+    /// The current version of the paper whose abstract page is `abs_url`.
+    pub fn version(&self, abs_url: &str) -> Option<&str> {
+        self.versions.get(abs_url).map(String::as_str)
+    }
+
+    /// Test and bench use: a paper whose entry says version `version`.
+    #[cfg(test)]
+    pub fn insert(&mut self, abs_url: &str, page: Fetched, version: &str) {
+        self.pages.insert(abs_url.to_string(), page);
+        self.versions
+            .insert(abs_url.to_string(), version.to_string());
+    }
+}
 
 /// The arXiv id of an abstract URL (`https://arxiv.org/abs/2001.08361` → `2001.08361`).
 fn id_of(abs_url: &str) -> Option<&str> {
@@ -50,7 +78,7 @@ pub async fn prefetch(fetcher: &Fetcher, api: &str, entries: &[ManifestEntry]) -
         .collect();
     abs_urls.sort();
     abs_urls.dedup();
-    let mut out = Prefetched::new();
+    let mut out = Prefetched::default();
     for chunk in abs_urls.chunks(BATCH) {
         let ids: Vec<&str> = chunk.iter().filter_map(|u| id_of(u)).collect();
         let url = format!("{api}?id_list={}&max_results={}", ids.join(","), ids.len());
@@ -67,11 +95,18 @@ pub async fn prefetch(fetcher: &Fetcher, api: &str, entries: &[ManifestEntry]) -
             }) else {
                 continue;
             };
+            let versioned = item
+                .id
+                .rsplit_once("/abs/")
+                .map_or(item.id.as_str(), |(_, i)| i);
+            if versioned != bare(versioned) {
+                out.versions.insert(abs.clone(), versioned.to_string());
+            }
             let body = format!(
                 "<feed xmlns=\"http://www.w3.org/2005/Atom\">{}</feed>",
                 item.raw
             );
-            out.insert(
+            out.pages.insert(
                 abs.clone(),
                 Fetched {
                     final_url: abs.clone(),
@@ -146,12 +181,15 @@ mod tests {
             requests[0].contains("id_list=2001.08361,2203.15556v1"),
             "{requests:?}"
         );
-        assert_eq!(got.len(), 2);
-        let one = &got["https://arxiv.org/abs/2001.08361"];
+        let one = got.page("https://arxiv.org/abs/2001.08361").unwrap();
         let doc = feed::arxiv_entry(&String::from_utf8_lossy(&one.body)).unwrap();
         assert_eq!(doc.title.as_deref(), Some("Scaling Laws"));
         assert_eq!(doc.author.as_deref(), Some("Jared Kaplan"));
-        assert!(got.contains_key("https://arxiv.org/abs/2203.15556v1"));
+        assert!(got.page("https://arxiv.org/abs/2203.15556v1").is_some());
+        assert_eq!(
+            got.version("https://arxiv.org/abs/2001.08361"),
+            Some("2001.08361v1")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::changes::{self, Event, Kind};
 use crate::config::Config;
 use crate::extract::pdf::DEFAULT_PDF_TIMEOUT;
 use crate::fetch::{FetchOptions, Fetcher, Outcome, Validators};
@@ -103,6 +104,10 @@ pub struct Report {
     pub pruned_versions: usize,
     /// What the embedding step did, when a model is set.
     pub embedded: Option<embed::EmbedReport>,
+    /// Requests sent.
+    pub requests: u64,
+    /// What changed, as written to the library's log (`rl-search changes`).
+    pub events: Vec<Event>,
 }
 
 /// Runs an update and returns its report; errors are fatal (list unreadable, library locked).
@@ -113,6 +118,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     let fetcher = Arc::new(Fetcher::new(settings.fetch.clone())?);
 
     let stored = store.load_manifest()?;
+    let mut unlisted = vec![];
     let manifest = match stored {
         // A rebuild works offline from the links already recorded.
         Some(m) if settings.reindex && settings.lists.is_empty() => m,
@@ -142,6 +148,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                     .collect(),
             };
             store.save_manifest(&manifest)?;
+            unlisted = no_longer_listed(&store, stored.as_ref(), &manifest);
             manifest
         }
     };
@@ -150,7 +157,8 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     let mut report = Report::default();
     if !settings.reindex {
         let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, entries));
-        for (entry, change) in entries.iter().zip(changes) {
+        for (entry, (change, events)) in entries.iter().zip(changes) {
+            report.events.extend(events);
             match change {
                 Change::New => report.new += 1,
                 Change::Changed => report.changed += 1,
@@ -166,6 +174,22 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
     report.indexed = indexed;
     report.removed = removed;
+    report.requests = fetcher.requests();
+    if !settings.reindex {
+        report.events.extend(unlisted);
+        let update = changes::Update {
+            at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            links: entries.len(),
+            unchanged: report.unchanged,
+            failing: report.failed.len(),
+            requests: report.requests,
+            events: report.events.clone(),
+        };
+        // The log is a convenience: an update that cannot write it still did its work.
+        if let Err(e) = changes::append(store.root(), &update) {
+            eprintln!("rl-search: warning: the log of changes not written: {e}");
+        }
+    }
     // Meaning last: the library is searchable by its words already, and an interrupted
     // embedding keeps what it did.
     if let Some(dir) = &cfg.model {
@@ -193,6 +217,26 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// Links of the stored list that the new one no longer has, as the log's events.
+fn no_longer_listed(store: &Store, stored: Option<&Manifest>, now: &Manifest) -> Vec<Event> {
+    let Some(stored) = stored else { return vec![] };
+    let listed: HashSet<&str> = now.entries.iter().map(|e| e.id.as_str()).collect();
+    stored
+        .entries
+        .iter()
+        .filter(|e| !listed.contains(e.id.as_str()))
+        .map(|e| {
+            let title = store
+                .load_record(&e.id)
+                .ok()
+                .flatten()
+                .map(|r| r.title)
+                .unwrap_or_else(|| e.link_text.clone());
+            Event::new(Kind::Removed, &e.id, &e.url, &title)
+        })
+        .collect()
 }
 
 /// Reads and parses every list, whatever its format; a list that cannot be read is fatal, a
@@ -253,7 +297,7 @@ async fn fetch_all(
     store: &Store,
     fetcher: &Arc<Fetcher>,
     entries: &[ManifestEntry],
-) -> Vec<Change> {
+) -> Vec<(Change, Vec<Event>)> {
     let bar = if cfg.stderr_tty {
         ProgressBar::with_draw_target(Some(entries.len() as u64), ProgressDrawTarget::stderr())
     } else {
@@ -272,62 +316,66 @@ async fn fetch_all(
     let prefetched = Arc::new(arxiv::prefetch(fetcher, arxiv::EXPORT_API, entries).await);
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let settings_shared = Arc::new(settings.clone());
-    let mut results: Vec<(usize, Change)> = futures::stream::iter(entries.iter().enumerate())
-        .map(|(i, entry)| {
-            let store = store.clone();
-            let fetcher = fetcher.clone();
-            let settings = settings_shared.clone();
-            let entry = entry.clone();
-            let bar = bar.clone();
-            let failures = failures.clone();
-            let prefetched = prefetched.clone();
-            let last = checked.get(&entry.id).cloned();
-            // A task per link, so record I/O and response handling run on every worker thread
-            // instead of the one thread that drives the stream.
-            let task = tokio::spawn(async move {
-                let change = refresh(
-                    &entry,
-                    &store,
-                    &fetcher,
-                    &settings,
-                    last.as_ref(),
-                    &prefetched,
-                )
-                .await;
-                if matches!(change, Change::Failed(..)) {
-                    failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                if let Some(p) = &settings.progress {
-                    p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut results: Vec<(usize, (Change, Vec<Event>))> =
+        futures::stream::iter(entries.iter().enumerate())
+            .map(|(i, entry)| {
+                let store = store.clone();
+                let fetcher = fetcher.clone();
+                let settings = settings_shared.clone();
+                let entry = entry.clone();
+                let bar = bar.clone();
+                let failures = failures.clone();
+                let prefetched = prefetched.clone();
+                let last = checked.get(&entry.id).cloned();
+                // A task per link, so record I/O and response handling run on every worker thread
+                // instead of the one thread that drives the stream.
+                let task = tokio::spawn(async move {
+                    let (change, events) = refresh(
+                        &entry,
+                        &store,
+                        &fetcher,
+                        &settings,
+                        last.as_ref(),
+                        &prefetched,
+                    )
+                    .await;
                     if matches!(change, Change::Failed(..)) {
-                        p.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
+                    if let Some(p) = &settings.progress {
+                        p.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if matches!(change, Change::Failed(..)) {
+                            p.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    bar.inc(1);
+                    bar.set_message(format!(
+                        "{} failed · last: {}",
+                        failures.load(std::sync::atomic::Ordering::Relaxed),
+                        resolve::host_of(&entry.url)
+                    ));
+                    (change, events)
+                });
+                async move {
+                    let done = task.await.unwrap_or_else(|e| {
+                        (
+                            Change::Failed(format!("internal error: {e}"), false),
+                            vec![],
+                        )
+                    });
+                    (i, done)
                 }
-                bar.inc(1);
-                bar.set_message(format!(
-                    "{} failed · last: {}",
-                    failures.load(std::sync::atomic::Ordering::Relaxed),
-                    resolve::host_of(&entry.url)
-                ));
-                change
-            });
-            async move {
-                let change = task
-                    .await
-                    .unwrap_or_else(|e| Change::Failed(format!("internal error: {e}"), false));
-                (i, change)
-            }
-        })
-        // The fetcher enforces the global and per-host limits; this bound only keeps the number
-        // of tasks (and bodies held for extraction) in check on lists of thousands of links.
-        .buffer_unordered(settings.concurrency.max(1) * 8)
-        .collect()
-        .await;
+            })
+            // The fetcher enforces the global and per-host limits; this bound only keeps the number
+            // of tasks (and bodies held for extraction) in check on lists of thousands of links.
+            .buffer_unordered(settings.concurrency.max(1) * 8)
+            .collect()
+            .await;
     bar.finish_and_clear();
     results.sort_by_key(|(i, _)| *i);
     let mut checked = checked;
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    for (i, change) in &results {
+    for (i, (change, _)) in &results {
         if *change != Change::Skipped {
             checked.insert(entries[*i].id.clone(), now.clone());
         }
@@ -412,7 +460,29 @@ pub fn print_report(r: &Report, cfg: &Config) {
             r.pruned, r.pruned_versions
         );
     }
+    if r.requests > 0 {
+        line += &format!(" ({} requests)", r.requests);
+    }
     println!("{line}");
+    if !r.events.is_empty() {
+        let counts: Vec<String> = [
+            Kind::New,
+            Kind::Changed,
+            Kind::Failing,
+            Kind::Recovered,
+            Kind::Removed,
+        ]
+        .into_iter()
+        .filter_map(|k| {
+            let n = r.events.iter().filter(|e| e.kind == k).count();
+            (n > 0).then(|| format!("{n} {}", k.as_str()))
+        })
+        .collect();
+        println!(
+            "what changed: {} — see `rl-search changes`",
+            counts.join(", ")
+        );
+    }
     if let Some(e) = &r.embedded {
         println!(
             "meaning: {} passages of {} documents, {} embedded now in {:.1} s ({})",
