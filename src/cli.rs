@@ -396,6 +396,23 @@ pub struct ServeArgs {
     /// Also answer requests for this host name (besides localhost and IP addresses); repeatable
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
+
+    /// Refresh the library in the background this often (e.g. 6h; at least 1m), give or
+    /// take a tenth so that many copies do not ask hosts at the same moment
+    #[arg(long, value_name = "DURATION", value_parser = parse_every)]
+    pub refresh_every: Option<std::time::Duration>,
+}
+
+/// `--refresh-every`: a duration of a minute or more.
+fn parse_every(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|_| format!("{s:?} is not a duration: give e.g. 6h, 30m or 1d"))?;
+    if d < std::time::Duration::from_secs(60) {
+        return Err(format!(
+            "{s} is too often to refresh a library: give a minute or more (e.g. 30m)"
+        ));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

@@ -544,3 +544,59 @@ fn a_page_view_writes_nothing_and_reads_nothing_outside_the_library() {
         assert!(!res.text().contains("the secret"), "{p}");
     }
 }
+
+/// Issue 21: `/changes.atom` is a feed a real parser reads (feed-rs), with one entry per
+/// change, linked back to this server, and ids that stay the same across requests and
+/// restarts; `/changes` shows the same as a page, titles escaped.
+#[test]
+fn the_feed_of_changes_parses_and_its_ids_are_stable() {
+    let (env, _site) = library();
+    let ids = |reader: &Reader| -> Vec<String> {
+        let res = reader.get("/changes.atom");
+        assert_eq!(res.status, 200);
+        assert!(
+            res.header("content-type")
+                .is_some_and(|c| c.starts_with("application/atom+xml")),
+            "{:?}",
+            res.header("content-type")
+        );
+        let feed = feed_rs::parser::parse(res.body.as_slice()).expect("a valid feed");
+        assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+        assert!(feed.updated.is_some());
+        assert_eq!(feed.entries.len(), ZEBRAS + 2);
+        for e in &feed.entries {
+            assert!(e.updated.is_some(), "{e:?}");
+            let link = &e.links[0].href;
+            assert!(
+                link.starts_with(&format!("{}doc/", reader.url)),
+                "{link} vs {}",
+                reader.url
+            );
+            assert!(e.title.as_ref().unwrap().content.starts_with("New: "));
+        }
+        let titles: Vec<&str> = feed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.as_str())
+            .collect();
+        assert!(
+            titles.iter().any(|t| t.contains(EVIL_TITLE)),
+            "the title is text, kept whole: {titles:?}"
+        );
+        feed.entries.iter().map(|e| e.id.clone()).collect()
+    };
+    let reader = Reader::start(&env);
+    let first = ids(&reader);
+    let mut unique = first.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), first.len(), "ids are unique");
+    assert_eq!(ids(&reader), first, "the same on the next request");
+    let page = reader.get("/changes").text();
+    assert!(page.contains(&format!("{} new", ZEBRAS + 2)), "{page}");
+    assert!(!page.contains(EVIL_TITLE), "escaped on the page");
+    assert!(page.contains("href=\"/changes.atom\""));
+    drop(reader);
+    let again = Reader::start(&env);
+    assert_eq!(ids(&again), first, "and after a restart");
+}

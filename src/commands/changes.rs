@@ -32,7 +32,7 @@ pub fn select(mut updates: Vec<Update>, since: Option<SystemTime>) -> Vec<Update
 }
 
 /// Within an update: what a reader wants first.
-fn order(k: Kind) -> u8 {
+pub fn order(k: Kind) -> u8 {
     match k {
         Kind::Changed => 0,
         Kind::New => 1,

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 
+use crate::list::canonical;
 use crate::store::{DocRecord, Store};
 
 /// Finds a document by rank in the last search, id, unique id prefix, or URL. Returns the last
@@ -39,36 +40,58 @@ pub fn find(store: &Store, target: &str) -> Result<(DocRecord, Option<String>)> 
     Ok((rec, query))
 }
 
-/// Finds a document by id, unique id prefix, or URL (as listed or as fetched).
+/// A document by id or any spelling of its link (no ranks): the web reader's `/doc/…`.
+pub fn document(store: &Store, spelling: &str) -> Option<DocRecord> {
+    find_document(store, spelling.trim()).ok()
+}
+
+/// Finds a document by id, unique id prefix, or any spelling of its link — as listed or as
+/// fetched — that means the same page (see [`canonical::identity`]).
 fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
     if let Some(rec) = store.load_record(target)? {
         return Ok(rec);
     }
-    if target.starts_with("http://") || target.starts_with("https://") {
-        let normal = url::Url::parse(target)
-            .map(|u| u.to_string())
-            .unwrap_or(target.to_string());
-        let listed = store
-            .load_manifest()?
-            .and_then(|m| m.entries.into_iter().find(|e| e.url == normal));
-        if let Some(e) = listed
-            && let Some(rec) = store.load_record(&e.id)?
-        {
-            return Ok(rec);
+    let manifest = store.load_manifest()?;
+    if let Some(want) = canonical::identity(target) {
+        let same = |url: &str| canonical::identity(url).as_deref() == Some(want.as_str());
+        let mut ids: Vec<String> = manifest
+            .iter()
+            .flat_map(|m| &m.entries)
+            .filter(|e| same(&e.url))
+            .map(|e| e.id.clone())
+            .collect();
+        if ids.is_empty() {
+            // Where the link led (a redirect, an arXiv PDF for its abstract page).
+            ids = store
+                .records()
+                .into_iter()
+                .filter(|r| same(&r.url) || r.sources.iter().any(|s| same(&s.final_url)))
+                .map(|r| r.id)
+                .collect();
+        }
+        ids.dedup();
+        match ids.as_slice() {
+            [id] => {
+                return store.load_record(id)?.with_context(|| {
+                    format!("{target} is on the list but has not been fetched yet; run `rl-search update`")
+                });
+            }
+            [] => {}
+            many => bail!(
+                "{target:?} names {} documents ({}); give an id",
+                many.len(),
+                many.join(", ")
+            ),
         }
     }
     let records = store.records();
     let matches: Vec<&DocRecord> = records
         .iter()
-        .filter(|r| {
-            (target.len() >= 3 && r.id.starts_with(target))
-                || r.url.trim_end_matches('/') == target.trim_end_matches('/')
-                || r.sources.iter().any(|s| s.final_url == target)
-        })
+        .filter(|r| target.len() >= 3 && r.id.starts_with(target))
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => bail!("no document {target:?} in the library; `rl-search status` lists ids and URLs"),
+        [] => bail!("{}", not_found(target, &records)),
         many => bail!(
             "{target:?} matches {} documents ({}); give more of the id",
             many.len(),
@@ -77,6 +100,42 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// One line for a document that is not there: what was asked, and up to three titles or
+/// links that come closest.
+fn not_found(target: &str, records: &[DocRecord]) -> String {
+    let asked = target.to_lowercase();
+    let mut scored: Vec<(f64, String)> = records
+        .iter()
+        .map(|r| {
+            let by_url = strsim::normalized_levenshtein(&asked, &r.url.to_lowercase());
+            let by_title = strsim::jaro_winkler(&asked, &r.title.to_lowercase());
+            let shown = if r.title.is_empty() || by_url > by_title {
+                r.url.clone()
+            } else {
+                r.title.clone()
+            };
+            // Titles are compared by their beginnings (Jaro-Winkler), links by edits; each
+            // has its own bar, so an unrelated title does not come "close" to a URL.
+            let score = (by_url - 0.6).max(by_title - 0.85);
+            (
+                score,
+                format!("{} ({})", crate::output::clean(&shown), r.id),
+            )
+        })
+        .filter(|(s, _)| *s > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let close: Vec<String> = scored.into_iter().take(3).map(|(_, s)| s).collect();
+    if close.is_empty() {
+        format!("no document {target:?} in the library; `rl-search status` lists ids and URLs")
+    } else {
+        format!(
+            "no document {target:?} in the library; closest: {}",
+            close.join("; ")
+        )
     }
 }
 

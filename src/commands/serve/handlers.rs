@@ -202,11 +202,39 @@ fn asked_version(p: &Params) -> Result<Option<u32>, String> {
     }
 }
 
+/// `/doc?url=LINK`: the document of a link in any spelling (what a bookmarklet or another
+/// tool knows), sent on to its reading view.
+pub async fn doc_lookup(State(app): State<Arc<App>>, p: Params) -> Response {
+    let Some(url) = p.text("url") else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "No link",
+            "Give the link as ?url=… to find its document.",
+        );
+    };
+    let worker = app.clone();
+    app.on_pool(false, move || {
+        match crate::commands::target::document(&worker.store, &url) {
+            Some(rec) => Redirect::to(&format!("/doc/{}", rec.id)).into_response(),
+            None => problem(
+                StatusCode::NOT_FOUND,
+                "Not in the library",
+                &format!("No document in the library is {url}."),
+            ),
+        }
+    })
+    .await
+}
+
 pub async fn doc_page(State(app): State<Arc<App>>, DocId(id): DocId, p: Params) -> Response {
     let worker = app.clone();
     app.on_pool(false, move || {
         let Some(rec) = record(&worker.store, &id) else {
-            return no_document();
+            // `/doc/<any spelling of a link>`: to the document's own address.
+            return match crate::commands::target::document(&worker.store, &id) {
+                Some(rec) => Redirect::to(&format!("/doc/{}", rec.id)).into_response(),
+                None => no_document(),
+            };
         };
         let asked = match asked_version(&p) {
             Ok(asked) => asked,
@@ -507,4 +535,36 @@ impl App {
         *cache = Some((stamp, v.clone()));
         Ok(v)
     }
+}
+
+/// `/changes`: the log of changes as a page.
+pub async fn changes_page(State(app): State<Arc<App>>) -> Response {
+    let worker = app.clone();
+    app.on_pool(false, move || {
+        page(super::feed::page(&crate::changes::read(
+            worker.store.root(),
+        )))
+    })
+    .await
+}
+
+/// `/changes.atom`: the same as an Atom feed, with links back to this server as the request
+/// named it (the guard has checked the Host already).
+pub async fn changes_feed(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| format!("127.0.0.1:{}", app.port), str::to_string);
+    let worker = app.clone();
+    app.on_pool(false, move || {
+        let updates = crate::changes::read(worker.store.root());
+        let library = worker.store.root().to_string_lossy().into_owned();
+        let xml = super::feed::atom(&updates, &format!("http://{host}"), &library);
+        (
+            [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+            xml,
+        )
+            .into_response()
+    })
+    .await
 }

@@ -5,6 +5,7 @@
 //! CLI's own code.
 
 mod errors;
+mod feed;
 mod handlers;
 mod pages;
 mod params;
@@ -38,6 +39,8 @@ pub struct ServeOptions {
     pub open: bool,
     /// Host names (besides localhost and IP addresses) the server answers to.
     pub allow_hosts: Vec<String>,
+    /// Refresh the library in the background this often.
+    pub refresh_every: Option<std::time::Duration>,
 }
 
 pub fn command(cfg: &Config, args: &ServeArgs) -> Result<Exit> {
@@ -48,6 +51,7 @@ pub fn command(cfg: &Config, args: &ServeArgs) -> Result<Exit> {
             port: args.port,
             open: args.open,
             allow_hosts: args.allow_hosts.clone(),
+            refresh_every: args.refresh_every,
         },
     )?;
     Ok(Exit::Success)
@@ -185,6 +189,9 @@ pub fn run(cfg: &Config, opts: &ServeOptions) -> Result<()> {
         });
         // Opened before the URL is announced: the first page does not pay for it.
         let _ = app.library();
+        if let Some(every) = opts.refresh_every {
+            refresh::schedule(app.clone(), every);
+        }
         println!("{origin}/");
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -230,10 +237,13 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/search", get(search_page))
+        .route("/doc", get(doc_lookup))
         .route("/doc/{id}", get(doc_page))
         .route("/doc/{id}/raw", get(raw))
         .route("/doc/{id}/diff", get(diff_page))
         .route("/status", get(status_page))
+        .route("/changes", get(changes_page))
+        .route("/changes.atom", get(changes_feed))
         .route("/update", post(refresh::start_update))
         .route("/api/search", get(api_search))
         .route("/api/status", get(api_status))

@@ -19,6 +19,8 @@ pub fn layout(title: &str, q: &str, refresh: bool, body: Markup) -> Markup {
                 meta name="color-scheme" content="light dark";
                 title { (title) " · rl-search" }
                 link rel="stylesheet" href="/static/app.css";
+                link rel="alternate" type="application/atom+xml" href="/changes.atom"
+                    title="What changed in the library";
                 script src="/static/app.js" defer {}
                 @if refresh {
                     noscript { meta http-equiv="refresh" content="2"; }
@@ -32,6 +34,7 @@ pub fn layout(title: &str, q: &str, refresh: bool, body: Markup) -> Markup {
                             aria-label="Search";
                         button type="submit" { "Search" }
                     }
+                    a href="/changes" { "Changes" }
                     a href="/status" { "Status" }
                 }
                 main { (body) }
@@ -387,6 +390,8 @@ pub struct UpdateView {
     pub failed: usize,
     /// How the last refresh ended.
     pub last: Option<String>,
+    /// When the scheduled refresh runs next (`serve --refresh-every`).
+    pub next: Option<String>,
 }
 
 /// `/status`: every link, and the refresh button.
@@ -429,6 +434,7 @@ pub fn status(
                 button.primary type="submit" { "Refresh the library" }
             }
             @if let Some(l) = &update.last { p.progress #progress data-running="false" { (l) } }
+            @if let Some(n) = &update.next { p.muted { "Next scheduled refresh: " (n) } }
         }
         table.status {
             thead { tr { th { "State" } th { "Document" } th.wide { "Fetched" } th.wide { "Checked" } } }

@@ -5,6 +5,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,6 +22,8 @@ use crate::commands::update::{self, Progress, Report, UpdateSettings};
 pub struct UpdateState {
     progress: Option<Arc<Progress>>,
     last: Option<String>,
+    /// When the scheduled refresh (`--refresh-every`) runs next.
+    next: Option<std::time::SystemTime>,
 }
 
 impl App {
@@ -38,9 +41,13 @@ fn view(state: &Mutex<UpdateState>) -> UpdateView {
             total: p.total.load(Ordering::Relaxed),
             failed: p.failed.load(Ordering::Relaxed),
             last: state.last.clone(),
+            next: None,
         },
         None => UpdateView {
             last: state.last.clone(),
+            next: state
+                .next
+                .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
             ..Default::default()
         },
     }
@@ -121,6 +128,41 @@ pub async fn start_update(
     Redirect::to("/status").into_response()
 }
 
+/// `every`, give or take a tenth, at random: copies started together drift apart.
+fn jittered(every: Duration) -> Duration {
+    let mut b = [0u8; 8];
+    let unit = match getrandom::fill(&mut b) {
+        Ok(()) => (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64,
+        Err(_) => 0.5,
+    };
+    every.mul_f64(0.9 + 0.2 * unit)
+}
+
+/// `serve --refresh-every`: a thread that refreshes the library on a schedule, as the
+/// status page's button does (one refresh at a time; a CLI update holding the library's lock
+/// makes this one fail and say so, and the next one is tried at the next time).
+pub fn schedule(app: Arc<App>, every: Duration) {
+    std::thread::spawn(move || {
+        loop {
+            let wait = jittered(every);
+            {
+                let mut state = app.update.lock().unwrap_or_else(|e| e.into_inner());
+                state.next = Some(std::time::SystemTime::now() + wait);
+            }
+            std::thread::sleep(wait);
+            let Some(progress) = begin(&app.update) else {
+                // One from the browser is running: that is this period's refresh.
+                continue;
+            };
+            let settings = UpdateSettings {
+                progress: Some(progress),
+                ..Default::default()
+            };
+            run_tracked(&app.update, || update::run(&app.cfg, &settings));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +192,17 @@ mod tests {
                 .unwrap()
                 .starts_with("Last refresh: 0 new")
         );
+    }
+
+    #[test]
+    fn scheduled_refreshes_drift_by_at_most_a_tenth() {
+        let every = Duration::from_secs(6 * 3600);
+        let waits: Vec<Duration> = (0..50).map(|_| jittered(every)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= every.mul_f64(0.9) && *w <= every.mul_f64(1.1))
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "not all the same");
     }
 }
