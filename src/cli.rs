@@ -111,6 +111,10 @@ pub enum Command {
     Diff(DiffArgs),
     /// What the last update(s) found: new, changed, failing, recovered, no longer listed
     Changes(ChangesArgs),
+    /// Add links to a list and fetch, store and index them now
+    Add(AddArgs),
+    /// Take a link out of its list and the index (its versions stay until update --prune)
+    Remove(RemoveArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -350,6 +354,40 @@ pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
     };
     humantime::parse_rfc3339_weak(&time)
         .map_err(|_| format!("{s:?} is neither a duration (7d, 12h) nor a date (2026-11-30)"))
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The links (http or https)
+    #[arg(value_name = "URL", required = true)]
+    pub urls: Vec<String>,
+
+    /// The section (heading) they go under; made when missing
+    #[arg(long, value_name = "S")]
+    pub section: Option<String>,
+
+    /// The Markdown list they go into [default: the library's own list.md]
+    #[arg(long, value_name = "LIST")]
+    pub to: Option<std::path::PathBuf>,
+
+    /// Wait for another update to finish instead of failing
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// A document id, a rank of the last search, or any spelling of its link
+    #[arg(value_name = "ID_OR_URL")]
+    pub target: String,
+
+    /// The list to take it out of [default: whichever of the library's lists has it]
+    #[arg(long, value_name = "LIST")]
+    pub from: Option<std::path::PathBuf>,
+
+    /// Wait for another update to finish instead of failing
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -78,3 +78,143 @@ fn any_spelling_of_a_link_names_its_document() {
         nothing.stderr()
     );
 }
+
+/// `add` fetches only the new link, indexes it at once, prints it as a hit and writes it into
+/// the library's own list under its section; the next `update` keeps it; a link already there
+/// in another spelling changes nothing; `remove` takes it out of list and index.
+#[test]
+fn add_and_remove_on_the_librarys_own_list() {
+    let env = Env::new();
+    let server = site();
+    let list = env.write("list.md", &format!("- [Kites]({})\n", server.url("/post")));
+    env.run(&["update", "--list", list.to_str().unwrap()])
+        .expect_code(0);
+    let before = server.requests().len();
+    let started = std::time::Instant::now();
+    let run = env.run(&["add", "--section", "Gear", &server.url("/other")]);
+    let took = started.elapsed();
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stdout().contains("Reels and lines"), "{}", run.stdout());
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let asked: Vec<String> = server.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(asked, ["/other"], "no other link is fetched");
+    let hits = env.run(&["search", "--json", "reel"]).json_lines();
+    assert_eq!(hits[0]["title"], "Reels and lines");
+    assert_eq!(hits[0]["section"], "Gear");
+    let own = std::fs::read_to_string(env.library().join("list.md")).unwrap();
+    assert_eq!(
+        own,
+        format!("## Gear\n\n- [Reels and lines]({})\n", server.url("/other"))
+    );
+
+    // Any spelling of a link already there: nothing changes.
+    let again = env.run(&["add", &format!("{}/?utm_source=x", server.url("/other"))]);
+    again.expect_code(0);
+    assert!(
+        again.stdout().contains("already in the library"),
+        "{}",
+        again.stdout()
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.library().join("list.md")).unwrap(),
+        own
+    );
+
+    // The next update reads the library's list with the user's.
+    let update = env.run(&["update", "--list", list.to_str().unwrap()]);
+    update.expect_code(0);
+    assert!(
+        update.stdout().contains("2 unchanged"),
+        "{}",
+        update.stdout()
+    );
+
+    // Remove by a spelling of the link: out of the list and the index, the record kept.
+    let id = hits[0]["id"].as_str().unwrap().to_string();
+    let gone = env.run(&[
+        "remove",
+        &server.url("/other").replacen("http://", "https://", 1),
+    ]);
+    assert_eq!(gone.code(), 0, "{}", gone.stderr());
+    assert!(gone.stdout().contains("--prune"), "{}", gone.stdout());
+    assert_eq!(
+        std::fs::read_to_string(env.library().join("list.md")).unwrap(),
+        "## Gear\n\n"
+    );
+    assert!(
+        env.run(&["search", "--json", "reel"])
+            .json_lines()
+            .is_empty()
+    );
+    assert!(
+        env.library()
+            .join("docs")
+            .join(format!("{id}.json"))
+            .exists()
+    );
+    let changes = env.run(&["changes", "--json"]).json_lines();
+    assert_eq!(changes[0]["kind"], "removed");
+
+    let bad = env.run(&["add", "ftp://example.org/x"]);
+    assert_eq!(bad.code(), 2);
+    assert!(bad.stderr().contains("http(s)"), "{}", bad.stderr());
+}
+
+/// `add --to FILE` appends under the section's heading in the user's own list — every other
+/// byte of it (CRLF line ends, other sections, text) unchanged — and `remove --from FILE`
+/// takes it out again.
+#[test]
+fn add_to_and_remove_from_a_users_list_keep_its_other_bytes() {
+    let env = Env::new();
+    let server = site();
+    let original = format!(
+        "# Reading\r\n\r\nSome notes of mine.\r\n\r\n## Kites\r\n\r\n- [Kites]({})\r\n\r\n## Animals\r\n\r\n* nothing yet\r\n",
+        server.url("/post")
+    );
+    let list = env.write("mine.md", &original);
+    let l = list.to_str().unwrap();
+    env.run(&["update", "--list", l]).expect_code(0);
+    env.run(&[
+        "add",
+        "--to",
+        l,
+        "--section",
+        "kites",
+        &server.url("/other"),
+    ])
+    .expect_code(0);
+    let now = std::fs::read_to_string(&list).unwrap();
+    let item = format!("- [Reels and lines]({})\r\n", server.url("/other"));
+    assert_eq!(
+        now,
+        original.replace(
+            &format!("- [Kites]({})\r\n", server.url("/post")),
+            &format!("- [Kites]({})\r\n{item}", server.url("/post"))
+        )
+    );
+    env.run(&[
+        "add",
+        "--to",
+        l,
+        "--section",
+        "Islands",
+        &server.url("/third"),
+    ])
+    .expect_code(0);
+    let now = std::fs::read_to_string(&list).unwrap();
+    assert!(now.ends_with(&format!(
+        "* nothing yet\r\n\r\n## Islands\r\n\r\n- [Quokkas of Rottnest]({})\r\n",
+        server.url("/third")
+    )));
+    let hits = env.run(&["search", "--json", "quokkas"]).json_lines();
+    assert_eq!(hits[0]["section"], "Islands");
+
+    env.run(&["remove", "--from", l, &server.url("/other")])
+        .expect_code(0);
+    let after = std::fs::read_to_string(&list).unwrap();
+    assert!(!after.contains("/other"), "{after}");
+    assert!(after.starts_with(&original.replace("* nothing yet\r\n", "")));
+}

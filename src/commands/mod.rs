@@ -1,5 +1,6 @@
 //! The command layer: the only place where the pipeline's stages meet.
 
+pub mod add;
 pub mod changes;
 pub mod diff;
 pub mod export;
@@ -102,6 +103,8 @@ fn dispatch(cli: Cli) -> Result<Exit> {
         Some(Command::History(args)) => history::command(&cfg, &args),
         Some(Command::Diff(args)) => diff::command(&cfg, &args),
         Some(Command::Changes(args)) => changes::command(&cfg, &args),
+        Some(Command::Add(args)) => add::add(&cfg, &args),
+        Some(Command::Remove(args)) => add::remove(&cfg, &args),
         Some(Command::Model(args)) => model::command(&cfg, &args),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when it cannot write.

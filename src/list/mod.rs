@@ -6,6 +6,7 @@
 //! ([`canonical`]).
 
 pub mod canonical;
+pub mod edit;
 pub mod markdown;
 pub mod outline;
 pub mod page;

@@ -26,6 +26,10 @@ mod sync;
 use refresh::refresh;
 use sync::sync_index;
 
+/// The library's own list, a Markdown file in the library folder that `add` writes to and the
+/// user may edit; every update reads it.
+pub const OWN_LIST: &str = "list.md";
+
 /// Everything `update` needs, resolved from flags.
 #[derive(Debug, Clone)]
 pub struct UpdateSettings {
@@ -123,7 +127,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         // A rebuild works offline from the links already recorded.
         Some(m) if settings.reindex && settings.lists.is_empty() => m,
         stored => {
-            let lists = if !settings.lists.is_empty() {
+            let mut lists = if !settings.lists.is_empty() {
                 settings.lists.clone()
             } else {
                 match &stored {
@@ -131,6 +135,12 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                     _ => vec![list::BUILTIN_NAME.to_string()],
                 }
             };
+            // The library's own list (what `add` wrote) is always one of them.
+            let own = store.root().join(OWN_LIST);
+            let own_name = own.to_string_lossy().into_owned();
+            if own.exists() && !lists.contains(&own_name) {
+                lists.push(own_name);
+            }
             let mut entries = rt.block_on(read_lists(&lists, &fetcher))?;
             keep_stored_spelling(&mut entries, stored.as_ref());
             let ids = store::assign_ids(entries.iter().map(|e| e.url.as_str()), stored.as_ref());
@@ -157,21 +167,48 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     let mut report = Report::default();
     if !settings.reindex {
         let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, entries));
-        for (entry, (change, events)) in entries.iter().zip(changes) {
-            report.events.extend(events);
-            match change {
-                Change::New => report.new += 1,
-                Change::Changed => report.changed += 1,
-                Change::Unchanged => report.unchanged += 1,
-                Change::Skipped => report.skipped += 1,
-                Change::Failed(reason, kept) => {
-                    report.failed.push((entry.url.clone(), reason, kept))
-                }
-            }
+        tally(&mut report, entries, changes);
+    }
+    finish(
+        cfg,
+        settings,
+        &store,
+        &fetcher,
+        &manifest,
+        entries.len(),
+        unlisted,
+        report,
+    )
+}
+
+/// Counts each link's outcome into the report, with its events.
+fn tally(report: &mut Report, entries: &[ManifestEntry], changes: Vec<(Change, Vec<Event>)>) {
+    for (entry, (change, events)) in entries.iter().zip(changes) {
+        report.events.extend(events);
+        match change {
+            Change::New => report.new += 1,
+            Change::Changed => report.changed += 1,
+            Change::Unchanged => report.unchanged += 1,
+            Change::Skipped => report.skipped += 1,
+            Change::Failed(reason, kept) => report.failed.push((entry.url.clone(), reason, kept)),
         }
     }
-    let (indexed, removed) =
-        sync_index(&store, &manifest, settings.reindex, settings.index_threads)?;
+}
+
+/// What every update does after fetching: the index brought in line with the records (one
+/// commit), the passages embedded, the log of changes written, and the pruning asked for.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    cfg: &Config,
+    settings: &UpdateSettings,
+    store: &Store,
+    fetcher: &Fetcher,
+    manifest: &Manifest,
+    links: usize,
+    unlisted: Vec<Event>,
+    mut report: Report,
+) -> Result<Report> {
+    let (indexed, removed) = sync_index(store, manifest, settings.reindex, settings.index_threads)?;
     report.indexed = indexed;
     report.removed = removed;
     report.requests = fetcher.requests();
@@ -179,7 +216,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         report.events.extend(unlisted);
         let update = changes::Update {
             at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            links: entries.len(),
+            links,
             unchanged: report.unchanged,
             failing: report.failed.len(),
             requests: report.requests,
@@ -193,7 +230,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
     // Meaning last: the library is searchable by its words already, and an interrupted
     // embedding keeps what it did.
     if let Some(dir) = &cfg.model {
-        match embed::embed_library(&store, dir, settings.embed, cfg.stderr_tty) {
+        match embed::embed_library(store, dir, settings.embed, cfg.stderr_tty) {
             Ok(r) => report.embedded = Some(r),
             Err(e) => eprintln!(
                 "rl-search: warning: passages not embedded: {e:#}; search ranks by words only"
@@ -217,6 +254,83 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// `add`: fetches, stores and indexes `new` links now, without asking any other link again;
+/// they join the library's links, and `lists` its lists (so the next update reads them).
+/// Returns the report and the new links as stored.
+pub fn add(
+    cfg: &Config,
+    settings: &UpdateSettings,
+    new: &[Entry],
+    lists: &[String],
+) -> Result<(Report, Vec<ManifestEntry>)> {
+    let store = Store::open(&cfg.index_dir, true)?;
+    let _lock = store.lock(settings.wait)?;
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let fetcher = Arc::new(Fetcher::new(settings.fetch.clone())?);
+    let mut manifest = store.load_manifest()?.unwrap_or_default();
+    if manifest.lists.is_empty() {
+        // What a first `update` would have read.
+        manifest.lists.push(list::BUILTIN_NAME.to_string());
+    }
+    for l in lists {
+        if !manifest.lists.contains(l) {
+            manifest.lists.push(l.clone());
+        }
+    }
+    let ids = store::assign_ids(new.iter().map(|e| e.url.as_str()), Some(&manifest));
+    let added: Vec<ManifestEntry> = new
+        .iter()
+        .zip(ids)
+        .map(|(e, id)| ManifestEntry {
+            id,
+            url: e.url.clone(),
+            link_text: e.link_text.clone(),
+            section: e.section.clone(),
+        })
+        .collect();
+    manifest.entries.extend(added.iter().cloned());
+    store.save_manifest(&manifest)?;
+    let mut report = Report::default();
+    let changes = rt.block_on(fetch_all(cfg, settings, &store, &fetcher, &added));
+    tally(&mut report, &added, changes);
+    let report = finish(
+        cfg,
+        settings,
+        &store,
+        &fetcher,
+        &manifest,
+        added.len(),
+        vec![],
+        report,
+    )?;
+    Ok((report, added))
+}
+
+/// `remove`: the link with id `id` leaves the library's links and its index; its record and
+/// versions stay until `update --prune`.
+pub fn remove(cfg: &Config, settings: &UpdateSettings, id: &str) -> Result<Report> {
+    let store = Store::open(&cfg.index_dir, true)?;
+    let _lock = store.lock(settings.wait)?;
+    let fetcher = Fetcher::new(settings.fetch.clone())?;
+    let Some(mut manifest) = store.load_manifest()? else {
+        bail!("there is no library at {}", cfg.index_dir.display());
+    };
+    let before = manifest.clone();
+    manifest.entries.retain(|e| e.id != id);
+    store.save_manifest(&manifest)?;
+    let gone = no_longer_listed(&store, Some(&before), &manifest);
+    finish(
+        cfg,
+        settings,
+        &store,
+        &fetcher,
+        &manifest,
+        0,
+        gone,
+        Report::default(),
+    )
 }
 
 /// Links of the stored list that the new one no longer has, as the log's events.
