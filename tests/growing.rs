@@ -218,3 +218,281 @@ fn add_to_and_remove_from_a_users_list_keep_its_other_bytes() {
     assert!(!after.contains("/other"), "{after}");
     assert!(after.starts_with(&original.replace("* nothing yet\r\n", "")));
 }
+
+/// Issue 22: each export format, from a committed fixture made from its documented layout:
+/// detected by content, every link with its title, its folder as the section and its tags;
+/// entries with no link are skipped with a reason, not a failure.
+#[test]
+fn every_export_format_reads_from_its_fixture() {
+    use rl_search::list::{self, Format};
+    type Expect = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    );
+    let cases: &[(&str, Format, &[Expect], usize)] = &[
+        (
+            "pocket.csv",
+            Format::PocketCsv,
+            &[
+                (
+                    "https://arxiv.org/abs/2001.08361",
+                    "Scaling Laws for Neural Language Models",
+                    "",
+                    &["scaling", "papers"],
+                ),
+                (
+                    "https://eugeneyan.com/writing/llm-patterns/?utm_source=pocket",
+                    "Patterns for Building LLM-based Systems, and Products",
+                    "",
+                    &[],
+                ),
+                (
+                    "https://example.org/unicode",
+                    "Ça marche: 日本語のタイトル",
+                    "",
+                    &["日本語"],
+                ),
+            ],
+            0,
+        ),
+        (
+            "ril_export.html",
+            Format::PocketHtml,
+            &[
+                (
+                    "https://lilianweng.github.io/posts/2023-06-23-agent/",
+                    "LLM Powered Autonomous Agents",
+                    "",
+                    &["agents", "llm"],
+                ),
+                (
+                    "https://jalammar.github.io/illustrated-transformer/",
+                    "The Illustrated Transformer",
+                    "",
+                    &[],
+                ),
+            ],
+            0,
+        ),
+        (
+            "instapaper.csv",
+            Format::InstapaperCsv,
+            &[
+                (
+                    "https://simonwillison.net/2023/Aug/3/weird-world-of-llms/",
+                    "Catching up on the weird world of LLMs",
+                    "Unread",
+                    &[],
+                ),
+                (
+                    "https://karpathy.github.io/2015/05/21/rnn-effectiveness/",
+                    "The Unreasonable Effectiveness of Recurrent Neural Networks",
+                    "Classics",
+                    &[],
+                ),
+            ],
+            0,
+        ),
+        (
+            "raindrop.csv",
+            Format::RaindropCsv,
+            &[
+                (
+                    "https://arxiv.org/abs/1706.03762",
+                    "Attention Is All You Need",
+                    "Transformers",
+                    &["attention", "papers"],
+                ),
+                (
+                    "https://github.com/ray-project/llm-numbers",
+                    "Numbers every LLM developer should know",
+                    "Reference",
+                    &[],
+                ),
+            ],
+            0,
+        ),
+        (
+            "readwise.csv",
+            Format::ReadwiseCsv,
+            &[(
+                "https://writings.stephenwolfram.com/2023/02/what-is-chatgpt-doing-and-why-does-it-work/",
+                "What Is ChatGPT Doing … and Why Does It Work?",
+                "",
+                &["explainers", "long reads"],
+            )],
+            0,
+        ),
+        (
+            "pinboard.json",
+            Format::PinboardJson,
+            &[
+                (
+                    "https://huyenchip.com/2023/04/11/llm-engineering.html",
+                    "Building LLM applications for production",
+                    "",
+                    &["llm", "production"],
+                ),
+                (
+                    "https://vickiboykis.com/what_are_embeddings/",
+                    "What are embeddings?",
+                    "",
+                    &[],
+                ),
+            ],
+            0,
+        ),
+        (
+            "firefox.json",
+            Format::FirefoxJson,
+            &[
+                (
+                    "https://lilianweng.github.io/posts/2023-03-15-prompt-engineering/",
+                    "Prompt Engineering",
+                    "Reading",
+                    &["prompts", "llm"],
+                ),
+                (
+                    "https://e2eml.school/transformers.html",
+                    "e2eml transformers",
+                    "",
+                    &[],
+                ),
+            ],
+            1,
+        ),
+        (
+            "chrome-Bookmarks.json",
+            Format::ChromeJson,
+            &[
+                (
+                    "https://finbarr.ca/how-is-llama-cpp-possible/",
+                    "How is LLaMa.cpp possible?",
+                    "",
+                    &[],
+                ),
+                (
+                    "https://ehudreiter.com/2023/04/04/evaluating-chatgpt/",
+                    "Evaluating ChatGPT",
+                    "Evaluation",
+                    &[],
+                ),
+            ],
+            0,
+        ),
+        (
+            "zotero.bib",
+            Format::Bibtex,
+            &[
+                (
+                    "https://arxiv.org/abs/1706.03762",
+                    "Attention Is All You Need",
+                    "",
+                    &["transformers", "attention"],
+                ),
+                (
+                    "https://arxiv.org/abs/2203.02155",
+                    "Training language models to follow instructions with human feedback",
+                    "",
+                    &[],
+                ),
+                (
+                    "https://doi.org/10.1000/xyz123",
+                    "Über die Bedeutung von Ümlauten in Titeln",
+                    "",
+                    &[],
+                ),
+            ],
+            1,
+        ),
+        (
+            "mendeley.ris",
+            Format::Ris,
+            &[
+                (
+                    "https://d4mucfpksywv.cloudfront.net/better-language-models/language_models_are_unsupervised_multitask_learners.pdf",
+                    "Language Models are Unsupervised Multitask Learners",
+                    "",
+                    &["gpt-2", "language models"],
+                ),
+                (
+                    "https://doi.org/10.18653/v1/N19-1423",
+                    "BERT: Pre-training of Deep Bidirectional Transformers",
+                    "",
+                    &[],
+                ),
+            ],
+            1,
+        ),
+        (
+            "paperpile.json",
+            Format::CslJson,
+            &[
+                (
+                    "https://arxiv.org/abs/2001.08361",
+                    "Scaling Laws for Neural Language Models",
+                    "",
+                    &["scaling", "papers"],
+                ),
+                (
+                    "https://doi.org/10.48550/arXiv.2203.15556",
+                    "Training Compute-Optimal Large Language Models",
+                    "",
+                    &[],
+                ),
+            ],
+            1,
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports");
+    for (file, format, expect, skipped) in cases {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let (got_format, parsed) =
+            list::read(file, &bytes, None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(got_format, *format, "{file}");
+        let got: Vec<(&str, &str, &str, Vec<&str>)> = parsed
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.url.as_str(),
+                    e.link_text.as_str(),
+                    e.section.as_str(),
+                    e.tags.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        let want: Vec<(&str, &str, &str, Vec<&str>)> = expect
+            .iter()
+            .map(|(u, t, s, tags)| (*u, *t, *s, tags.to_vec()))
+            .collect();
+        assert_eq!(got, want, "{file}");
+        assert_eq!(
+            parsed.skipped.len(),
+            *skipped,
+            "{file}: {:?}",
+            parsed.skipped
+        );
+    }
+}
+
+/// A file in none of the formats: one line naming the file and the formats understood.
+#[test]
+fn a_file_in_no_known_format_names_the_formats() {
+    let env = Env::new();
+    let f = env.write("notes.json", "{\"just\": \"some json\", \"n\": 3}\n");
+    let run = env.run(&["update", "--list", f.to_str().unwrap()]);
+    assert_eq!(run.code(), 2);
+    let err = run.stderr();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("notes.json") && err.contains("BibTeX") && err.contains("Pocket"),
+        "{err}"
+    );
+    let bad = env.write("broken.bib", "@article{x,\n  title = {Unclosed\n");
+    let run = env.run(&["update", "--list", bad.to_str().unwrap()]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("broken.bib"), "{}", run.stderr());
+}

@@ -76,6 +76,7 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
             link_text: String::new(),
             section: args.section.clone().unwrap_or_default(),
             line: 0,
+            tags: vec![],
         });
     }
     if new.is_empty() {

@@ -7,10 +7,12 @@
 
 pub mod canonical;
 pub mod edit;
+pub mod exports;
 pub mod markdown;
 pub mod outline;
 pub mod page;
 pub mod plain;
+pub mod references;
 
 use std::collections::HashMap;
 
@@ -26,7 +28,7 @@ pub const BUILTIN_LIST: &str = include_str!("../../lists/anti-hype-llm-reading-l
 pub const BUILTIN_NAME: &str = "builtin:anti-hype-llm-reading-list";
 
 /// What rl-search can read, for error messages.
-pub const FORMATS: &str = "Markdown, plain text with one URL per line, a browser's bookmark export (HTML), OPML, or a web page of links";
+pub const FORMATS: &str = "Markdown, plain text with one URL per line, a browser's bookmark export (HTML, Firefox JSON, Chrome's Bookmarks), OPML, a web page of links, Pocket (CSV or HTML), Instapaper, Raindrop.io or Readwise CSV, Pinboard JSON, BibTeX, RIS or CSL-JSON";
 
 /// One link of a reading list: the document rl-search will fetch and index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +43,9 @@ pub struct Entry {
     pub section: String,
     /// 1-based line of the first occurrence in the list.
     pub line: usize,
+    /// Tags the list gives the link (an export's tags or keywords).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// A link the parser saw but will not fetch, and why.
@@ -80,6 +85,17 @@ pub enum Format {
     Bookmarks,
     Opml,
     WebPage,
+    PocketCsv,
+    PocketHtml,
+    InstapaperCsv,
+    RaindropCsv,
+    ReadwiseCsv,
+    PinboardJson,
+    FirefoxJson,
+    ChromeJson,
+    Bibtex,
+    Ris,
+    CslJson,
 }
 
 /// Why a list could not be read.
@@ -91,6 +107,14 @@ pub enum ListError {
     Binary { name: String },
     #[error("{name}: the OPML is not well formed ({reason}); fix the file or export it again")]
     BadOpml { name: String, reason: String },
+    #[error(
+        "{name}: read as {format:?}, but it is not well formed ({reason}); fix the file or export it again"
+    )]
+    Malformed {
+        name: String,
+        format: Format,
+        reason: String,
+    },
     #[error(
         "the reading list {name} has no http(s) links (read as {format:?}); rl-search reads {FORMATS}"
     )]
@@ -121,6 +145,23 @@ pub fn read(
             reason,
         })?,
         Format::WebPage => page::parse(text, base),
+        Format::PocketCsv => exports::csv(text, exports::CsvKind::Pocket),
+        Format::InstapaperCsv => exports::csv(text, exports::CsvKind::Instapaper),
+        Format::RaindropCsv => exports::csv(text, exports::CsvKind::Raindrop),
+        Format::ReadwiseCsv => exports::csv(text, exports::CsvKind::Readwise),
+        Format::PocketHtml => exports::pocket_html(text),
+        Format::PinboardJson => {
+            exports::pinboard(text).map_err(|reason| bad(name, format, reason))?
+        }
+        Format::FirefoxJson => {
+            exports::firefox(text).map_err(|reason| bad(name, format, reason))?
+        }
+        Format::ChromeJson => exports::chrome(text).map_err(|reason| bad(name, format, reason))?,
+        Format::CslJson => {
+            references::csl_json(text).map_err(|reason| bad(name, format, reason))?
+        }
+        Format::Bibtex => references::bibtex(text).map_err(|reason| bad(name, format, reason))?,
+        Format::Ris => references::ris(text),
     };
     if parsed.entries.is_empty() {
         return Err(ListError::NoLinks {
@@ -129,6 +170,14 @@ pub fn read(
         });
     }
     Ok((format, parsed))
+}
+
+fn bad(name: &str, format: Format, reason: String) -> ListError {
+    ListError::Malformed {
+        name: name.to_string(),
+        format,
+        reason,
+    }
 }
 
 /// The shape of a list, from its first bytes; `None` for binary data.
@@ -149,6 +198,9 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     if lower.starts_with("<!doctype netscape-bookmark-file") {
         return Some(Format::Bookmarks);
     }
+    if let Some(f) = export_format(&lower) {
+        return Some(f);
+    }
     if lower.starts_with("<?xml") || lower.starts_with("<opml") {
         return Some(Format::Opml);
     }
@@ -162,6 +214,79 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         return Some(Format::PlainText);
     }
     Some(Format::Markdown)
+}
+
+/// The export or reference format the start of a file (lower-cased) shows, if any.
+fn export_format(lower: &str) -> Option<Format> {
+    if lower.starts_with('[') || lower.starts_with('{') {
+        let has = |k: &str| lower.contains(k);
+        return if has("\"roots\"") && has("\"bookmark_bar\"") {
+            Some(Format::ChromeJson)
+        } else if has("text/x-moz-place") {
+            Some(Format::FirefoxJson)
+        } else if lower.starts_with('[')
+            && has("\"href\"")
+            && (has("\"toread\"") || has("\"description\""))
+        {
+            Some(Format::PinboardJson)
+        } else if lower.starts_with('[') && (has("\"url\"") || has("\"doi\"")) && has("\"type\"") {
+            Some(Format::CslJson)
+        } else {
+            None
+        };
+    }
+    if lower.contains("<title>pocket export</title>") {
+        return Some(Format::PocketHtml);
+    }
+    let first = lower.lines().next().unwrap_or("");
+    if first.starts_with("ty  - ") {
+        return Some(Format::Ris);
+    }
+    // BibTeX: the first thing that is not a comment is an `@type{`.
+    let code = lower
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('%'))
+        .unwrap_or("");
+    if code.starts_with('@')
+        && code[1..].split_once(['{', '(']).is_some_and(|(t, _)| {
+            !t.is_empty() && t.trim().chars().all(|c| c.is_ascii_alphabetic())
+        })
+    {
+        return Some(Format::Bibtex);
+    }
+    match exports::csv_kind(first)? {
+        exports::CsvKind::Pocket => Some(Format::PocketCsv),
+        exports::CsvKind::Instapaper => Some(Format::InstapaperCsv),
+        exports::CsvKind::Raindrop => Some(Format::RaindropCsv),
+        exports::CsvKind::Readwise => Some(Format::ReadwiseCsv),
+    }
+}
+
+/// [`add_link`] with tags, merged into the entry's (a link listed twice keeps both's tags).
+pub(crate) fn add_tagged(
+    out: &mut ParsedList,
+    dest: &str,
+    text: &str,
+    section: &str,
+    line: usize,
+    tags: &[String],
+) {
+    add_link(out, dest, text, section, line);
+    if tags.is_empty() {
+        return;
+    }
+    let Ok(url) = Url::parse(dest.trim()) else {
+        return;
+    };
+    if let Some(&i) = out.positions.get(&canonical::key(&url)) {
+        let have = &mut out.entries[i].tags;
+        for t in tags {
+            if !have.iter().any(|h| h.eq_ignore_ascii_case(t)) {
+                have.push(t.clone());
+            }
+        }
+    }
 }
 
 /// Adds one link to a list: skipped with a reason unless it is an absolute http(s) URL; merged
@@ -204,6 +329,7 @@ pub(crate) fn add_link(out: &mut ParsedList, dest: &str, text: &str, section: &s
         link_text: text.to_string(),
         section: section.to_string(),
         line,
+        tags: vec![],
     });
 }
 

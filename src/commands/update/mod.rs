@@ -642,6 +642,7 @@ mod tests {
             link_text: String::new(),
             section: String::new(),
             line: 1,
+            tags: vec![],
         };
         let mut entries = vec![
             entry("https://example.org/post/?utm_source=x"),
