@@ -27,7 +27,7 @@ fn page(url: &str, doi: &str, eprint: &str, archive: &str) -> Option<String> {
 
 fn keywords(s: &str) -> Vec<String> {
     s.split([',', ';'])
-        .map(|k| collapse_ws(k))
+        .map(collapse_ws)
         .filter(|k| !k.is_empty())
         .collect()
 }
