@@ -162,6 +162,7 @@ fn generate(dir: &Path, docs: usize, port: u16) -> u64 {
             url,
             link_text: rec.link_text,
             section,
+            tags: vec![],
         });
     }
     std::fs::write(

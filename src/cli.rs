@@ -276,6 +276,10 @@ pub struct SearchArgs {
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
 
+    /// Only documents with this tag (from an import's tags or keywords); repeatable
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
     /// One JSON object per hit, per line
     #[arg(long)]
     pub json: bool,

@@ -44,6 +44,8 @@ pub struct Fields {
     pub body: Field,
     /// sha256 of the text the entry was built from.
     pub hash: Field,
+    /// The list's tags for the link, lower-cased, one value each.
+    pub tag: Field,
 }
 
 /// What gets indexed for one document.
@@ -59,6 +61,7 @@ pub struct IndexDoc {
     pub author: String,
     pub body: String,
     pub hash: String,
+    pub tags: Vec<String>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -82,6 +85,7 @@ fn schema() -> (Schema, Fields) {
         author: b.add_text_field("author", stemmed.clone()),
         body: b.add_text_field("body", stemmed),
         hash: b.add_text_field("hash", STRING | STORED | FAST),
+        tag: b.add_text_field("tag", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -306,8 +310,7 @@ impl Writer<'_> {
         if !self.fresh {
             self.writer.delete_term(Term::from_field_text(f.id, &d.id));
         }
-        self.writer
-            .add_document(doc!(
+        let mut doc = doc!(
                 f.id => d.id.as_str(),
                 f.url => d.url.as_str(),
                 f.host => d.host.as_str(),
@@ -318,8 +321,11 @@ impl Writer<'_> {
                 f.author => d.author.as_str(),
                 f.body => d.body.as_str(),
                 f.hash => d.hash.as_str(),
-            ))
-            .map_err(|e| self.lib.err(e))?;
+        );
+        for t in &d.tags {
+            doc.add_text(f.tag, t.to_lowercase());
+        }
+        self.writer.add_document(doc).map_err(|e| self.lib.err(e))?;
         self.changes += 1;
         Ok(())
     }

@@ -74,6 +74,9 @@ pub fn hits(
         if !hit.section.is_empty() {
             facts.push(clean(&hit.section));
         }
+        if !hit.tags.is_empty() {
+            facts.push(tag_list(&hit.tags));
+        }
         writeln!(
             out,
             "{pad}{}  {}",
@@ -109,6 +112,14 @@ pub fn hits(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// Tags as a reader sees them: `#rlhf #evals`.
+pub fn tag_list(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| format!("#{}", clean(t).replace(' ', "-")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The snippet with matched ranges highlighted; control characters stripped piecewise so the
@@ -196,6 +207,9 @@ pub fn read_header(rec: &DocRecord, style: Style) -> String {
     let mut facts = vec![format!("id {}", rec.id), rec.kind.clone()];
     if !rec.section.is_empty() {
         facts.push(format!("section: {}", clean(&rec.section)));
+    }
+    if !rec.tags.is_empty() {
+        facts.push(tag_list(&rec.tags));
     }
     if let Some(a) = &rec.author {
         facts.push(format!("by {}", clean(a)));
@@ -286,6 +300,7 @@ mod tests {
             score: 1.0,
             highlights: vec![0..7, 8..12],
             snippet,
+            tags: vec!["scaling".into()],
             version: None,
         };
         let mut out = Vec::new();

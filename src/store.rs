@@ -79,6 +79,9 @@ pub struct DocRecord {
     pub url: String,
     pub link_text: String,
     pub section: String,
+    /// The list's tags for the link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     pub kind: String,
     pub title: String,
     pub author: Option<String>,
@@ -207,6 +210,8 @@ pub struct ManifestEntry {
     pub url: String,
     pub link_text: String,
     pub section: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// The last search's query and the ids it printed, so `read 2` means the second hit.
@@ -754,12 +759,14 @@ mod tests {
                     url: a.clone(),
                     link_text: String::new(),
                     section: String::new(),
+                    tags: vec![],
                 },
                 ManifestEntry {
                     id: ids[1].clone(),
                     url: b.clone(),
                     link_text: String::new(),
                     section: String::new(),
+                    tags: vec![],
                 },
             ],
         };
@@ -855,6 +862,7 @@ mod tests {
                     url: "https://a.example/".into(),
                     link_text: "A".into(),
                     section: String::new(),
+                    tags: vec![],
                 }],
             })
             .unwrap();

@@ -496,3 +496,72 @@ fn a_file_in_no_known_format_names_the_formats() {
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("broken.bib"), "{}", run.stderr());
 }
+
+/// Tags from an export are a field: `tag:x` and `search --tag x` find the tagged documents,
+/// hits and `read` show the tags; Instapaper's folders are sections.
+#[test]
+fn an_imported_export_keeps_its_tags_and_folders() {
+    let env = Env::new();
+    let server = site();
+    let pocket = env.write(
+        "pocket.csv",
+        &format!(
+            "title,url,time_added,tags,status\nKites,{},1690000000,hobbies|outdoors,unread\nReels,{},1690000100,hobbies,archive\nQuokkas,{},1690000200,,unread\n",
+            server.url("/post"),
+            server.url("/other"),
+            server.url("/third")
+        ),
+    );
+    env.run(&["update", "--list", pocket.to_str().unwrap()])
+        .expect_code(0);
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["search", "--json"];
+        a.extend_from_slice(args);
+        let mut got: Vec<String> = env
+            .run(&a)
+            .json_lines()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        ids(&["--tag", "hobbies", "kite OR reel OR quokkas"]),
+        ["Kite flying for beginners", "Reels and lines"]
+    );
+    assert_eq!(
+        ids(&["--tag", "OUTDOORS", "kites"]),
+        ["Kite flying for beginners"]
+    );
+    assert_eq!(
+        ids(&["kites OR reel tag:outdoors"]),
+        ["Kite flying for beginners"]
+    );
+    assert!(ids(&["--tag", "nothing", "kites"]).is_empty());
+    assert_eq!(
+        ids(&["--tag", "hobbies"]),
+        ["Kite flying for beginners", "Reels and lines"],
+        "a filter alone lists what it selects"
+    );
+    let hit = &env.run(&["search", "--json", "kites"]).json_lines()[0];
+    assert_eq!(hit["tags"], serde_json::json!(["hobbies", "outdoors"]));
+    let shown = env.run(&["search", "kites"]).stdout();
+    assert!(shown.contains("#hobbies #outdoors"), "{shown}");
+    let read = env.run(&["read", &server.url("/post")]).stdout();
+    assert!(read.contains("#hobbies #outdoors"), "{read}");
+
+    let instapaper = env.write(
+        "instapaper.csv",
+        &format!(
+            "URL,Title,Selection,Folder,Timestamp\n{},Quokkas,,Animals,1690000000\n",
+            server.url("/third")
+        ),
+    );
+    env.run(&["update", "--list", instapaper.to_str().unwrap()])
+        .expect_code(0);
+    let hits = env
+        .run(&["search", "--json", "--section", "animals", "quokkas"])
+        .json_lines();
+    assert_eq!(hits.len(), 1);
+}

@@ -188,6 +188,7 @@ fn hit(store: &Store, rec: &DocRecord, rank: usize) -> Hit {
         score: 0.0,
         snippet,
         highlights: vec![],
+        tags: rec.tags.clone(),
         version: None,
     }
 }

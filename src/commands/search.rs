@@ -13,15 +13,30 @@ use crate::search::{self, SearchOptions};
 use crate::store::{LastSearch, Store};
 
 pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
-    let query = args.query.join(" ");
+    let mut query = args.query.join(" ");
     if query.trim().is_empty() {
-        anyhow::bail!("the query is empty: give some words to search for");
+        // Filters alone list what they select: `search --tag rlhf`.
+        let filters: Vec<String> = args
+            .tags
+            .iter()
+            .map(|t| format!("tag:\"{t}\""))
+            .chain(args.kind.iter().map(|k| format!("kind:\"{k}\"")))
+            .chain(args.host.iter().map(|h| format!("host:\"{h}\"")))
+            .chain(args.section.iter().map(|s| format!("section:\"{s}\"")))
+            .collect();
+        if filters.is_empty() {
+            anyhow::bail!(
+                "the query is empty: give some words to search for (or a filter: --tag, --kind, --host, --section)"
+            );
+        }
+        query = filters.join(" ");
     }
     let opts = SearchOptions {
         limit: args.limit,
         section: args.section.clone(),
         kind: args.kind.clone(),
         host: args.host.clone(),
+        tags: args.tags.clone(),
         ..Default::default()
     };
     let store = Store::open(&cfg.index_dir, false)?;

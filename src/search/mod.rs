@@ -73,6 +73,8 @@ pub struct SearchOptions {
     pub section: Option<String>,
     pub kind: Option<String>,
     pub host: Option<String>,
+    /// Only documents with every one of these tags.
+    pub tags: Vec<String>,
 }
 
 /// One ranked result.
@@ -90,6 +92,9 @@ pub struct Hit {
     /// Byte ranges of `snippet` that matched the query.
     #[serde(skip)]
     pub highlights: Vec<Range<usize>>,
+    /// The list's tags for the document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// For a hit in an earlier version (`search --all-versions`): its number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
@@ -230,6 +235,7 @@ pub fn search_earlier_versions(
                 author: rec.author.clone().unwrap_or_default(),
                 body,
                 hash: v.text_sha256.clone().unwrap_or_default(),
+                tags: rec.tags.clone(),
             })?;
             any = true;
         }

@@ -147,6 +147,9 @@ impl Plan {
                 filters.push(exact(field, v));
             }
         }
+        for t in &opts.tags {
+            filters.push(exact(f.tag, t));
+        }
         Ok(Plan {
             clauses,
             filters,
@@ -231,11 +234,11 @@ fn clause_query(
 ) -> Result<Option<Box<dyn Query>>, SearchError> {
     let f = lib.fields;
     let text_fields: Vec<Field> = match c.field {
-        Some("kind") | Some("host") => {
-            let field = if c.field == Some("kind") {
-                f.kind
-            } else {
-                f.host
+        Some("kind") | Some("host") | Some("tag") => {
+            let field = match c.field {
+                Some("kind") => f.kind,
+                Some("tag") => f.tag,
+                _ => f.host,
             };
             let v = match &c.item {
                 Item::Words(w) | Item::Phrase(w) | Item::Prefix(w) | Item::Fuzzy(w, _) => w,

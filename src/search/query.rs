@@ -15,6 +15,7 @@ pub const FIELDS: &[&str] = &[
     "body",
     "kind",
     "host",
+    "tag",
 ];
 
 /// Words of a query that are read; a longer query (a pasted page) is cut here, with a note.
@@ -67,7 +68,7 @@ impl ParsedQuery {
     pub fn positive_text(&self) -> String {
         let mut out = vec![];
         for c in &self.clauses {
-            if c.occur == Occur::MustNot || matches!(c.field, Some("kind" | "host")) {
+            if c.occur == Occur::MustNot || matches!(c.field, Some("kind" | "host" | "tag")) {
                 continue;
             }
             match &c.item {

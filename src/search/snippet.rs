@@ -94,6 +94,10 @@ pub fn hits(
             score,
             snippet: text,
             highlights,
+            tags: doc
+                .get_all(f.tag)
+                .filter_map(|v| tantivy::schema::Value::as_str(&v).map(str::to_string))
+                .collect(),
             version: None,
         });
     }

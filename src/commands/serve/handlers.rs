@@ -111,6 +111,7 @@ fn search_options(p: &Params, limit: usize) -> SearchOptions {
         kind: p.text("kind"),
         section: p.text("section"),
         host: p.text("host"),
+        tags: p.text("tag").into_iter().collect(),
         ..Default::default()
     }
 }

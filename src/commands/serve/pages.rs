@@ -43,6 +43,13 @@ pub fn layout(title: &str, q: &str, refresh: bool, body: Markup) -> Markup {
     }
 }
 
+/// A search for everything with tag `t`.
+fn tag_link(t: &str) -> String {
+    let q: String =
+        url::form_urlencoded::byte_serialize(format!("tag:\"{t}\"").as_bytes()).collect();
+    format!("/search?q={q}")
+}
+
 /// `/`: a search box and what the library holds.
 pub fn home(docs: u64, updated: Option<&str>) -> Markup {
     let body = html! {
@@ -170,6 +177,7 @@ pub fn results(
                         div.meta {
                             (h.kind) " · " (h.host)
                             @if !h.section.is_empty() { " · " (h.section) }
+                            @for t in &h.tags { " " a.tag href=(tag_link(t)) { "#" (t) } }
                             " · " a href=(h.url) rel="noreferrer" { "source" }
                         }
                         p.snippet { (marked(&h.snippet, &h.highlights, None)) }
@@ -281,6 +289,7 @@ pub fn document(
                 (rec.kind)
                 @if let Some(a) = &rec.author { " · " (a) }
                 @if !rec.section.is_empty() { " · " (rec.section) }
+                @for t in &rec.tags { " " a.tag href=(tag_link(t)) { "#" (t) } }
                 @if let Some(f) = &rec.fetched_at { " · fetched " (f) }
             }
             div.meta {

@@ -166,6 +166,7 @@ mod tests {
             url: url.into(),
             link_text: String::new(),
             section: String::new(),
+            tags: vec![],
         };
         let entries = [
             entry("a", "https://arxiv.org/abs/2001.08361"),

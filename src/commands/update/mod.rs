@@ -154,6 +154,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                         url: e.url.clone(),
                         link_text: e.link_text.clone(),
                         section: e.section.clone(),
+                        tags: e.tags.clone(),
                     })
                     .collect(),
             };
@@ -288,6 +289,7 @@ pub fn add(
             url: e.url.clone(),
             link_text: e.link_text.clone(),
             section: e.section.clone(),
+            tags: e.tags.clone(),
         })
         .collect();
     manifest.entries.extend(added.iter().cloned());
@@ -635,6 +637,7 @@ mod tests {
                 url: "https://example.org/post#intro".into(),
                 link_text: String::new(),
                 section: String::new(),
+                tags: vec![],
             }],
         };
         let entry = |url: &str| Entry {

@@ -127,9 +127,11 @@ async fn store_fresh_copy(
         url: entry.url.clone(),
         ..Default::default()
     });
-    let listed_as_before = rec.link_text == entry.link_text && rec.section == entry.section;
+    let listed_as_before =
+        rec.link_text == entry.link_text && rec.section == entry.section && rec.tags == entry.tags;
     rec.link_text = entry.link_text.clone();
     rec.section = entry.section.clone();
+    rec.tags = entry.tags.clone();
     rec.checked_at = Some(now_rfc3339());
     let change = match result {
         Ok(Built::Unchanged(sources)) => {
@@ -438,6 +440,7 @@ async fn fetch_and_build(
         id: id.to_string(),
         url: entry.url.clone(),
         link_text: entry.link_text.clone(),
+        tags: entry.tags.clone(),
         section: entry.section.clone(),
         kind: doc.kind,
         title: doc.title,
@@ -494,6 +497,7 @@ mod tests {
             url: abs.into(),
             link_text: "Scaling laws".into(),
             section: String::new(),
+            tags: vec![],
         };
         let meta = b"<feed><entry><id>http://arxiv.org/abs/2001.08361v2</id></entry></feed>";
         let text_sha = store::sha256_hex(b"Scaling laws text");

@@ -19,6 +19,7 @@ fn index_key(rec: &DocRecord, text_hash: &str) -> String {
         &rec.kind,
         rec.author.as_deref().unwrap_or(""),
         &rec.url,
+        &rec.tags.join("\u{1}"),
     ];
     store::sha256_hex(fields.join("\u{0}").as_bytes())
 }
@@ -184,6 +185,7 @@ pub(super) fn sync_index(
             author: rec.author.clone().unwrap_or_default(),
             body,
             hash: hash.clone(),
+            tags: rec.tags.clone(),
         })?;
         upserts += 1;
     }
