@@ -233,6 +233,49 @@ fn search_read_and_refresh_in_a_browser() {
         let text = c.find(Locator::Id("progress")).await.unwrap().text().await.unwrap();
         assert!(text.contains("failed"), "{text}");
 
+        // Issue 22: add a link from the status page's Add box; the new document opens when
+        // it is ready. The bookmarklet leads to the same form.
+        let new_page = site.url("/zebra/99");
+        let url_box = c.find(Locator::Css("form.add input[name=url]")).await.unwrap();
+        url_box.send_keys(&new_page).await.unwrap();
+        c.find(Locator::Css("form.add input[name=section]"))
+            .await
+            .unwrap()
+            .send_keys("Added from the browser")
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.add button")).await.unwrap().click().await.unwrap();
+        wait_until(
+            &c,
+            "return location.pathname.startsWith('/doc/') && !!document.querySelector('article h1')",
+            "the added document to open",
+        )
+        .await;
+        let h1 = c.find(Locator::Css("article h1")).await.unwrap().text().await.unwrap();
+        assert_eq!(h1, "Zebra note 99");
+        c.goto(&format!("{}status", reader.url)).await.unwrap();
+        let bookmarklet = c
+            .find(Locator::Css("a.bookmarklet"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            bookmarklet.starts_with(&format!("javascript:location.href='{}add?url='", reader.url)),
+            "{bookmarklet}"
+        );
+        c.goto(&format!("{}add?url={}", reader.url, new_page)).await.unwrap();
+        let prefilled = c
+            .find(Locator::Css("form.add input[name=url]"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(prefilled.as_deref(), Some(new_page.as_str()));
+
         c.close().await.unwrap();
     });
 }

@@ -600,3 +600,54 @@ fn the_feed_of_changes_parses_and_its_ids_are_stable() {
     let again = Reader::start(&env);
     assert_eq!(ids(&again), first, "and after a restart");
 }
+
+/// Issue 22: adding a link changes the library, so it needs the page's token and the same
+/// origin; a GET of `/add` only shows the form.
+#[test]
+fn adding_a_link_needs_the_token() {
+    let (env, site) = library();
+    let reader = Reader::start(&env);
+    let host = reader.addr.clone();
+    let link = site.url("/zebra/77");
+    let body = format!("url={}", link.replace(':', "%3A").replace('/', "%2F"));
+    let no_token = reader.request(
+        "POST",
+        "/add",
+        &[
+            ("Host", &host),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &body,
+    );
+    assert_eq!(no_token.status, 403);
+    let form = reader.get(&format!("/add?url={link}"));
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    assert!(html.contains("name=\"token\""), "{html}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        env.run(&["read", &link]).code() == 2,
+        "neither the refused POST nor the GET added it"
+    );
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let added = reader.request(
+        "POST",
+        "/add",
+        &[
+            ("Host", &host),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("{body}&token={token}"),
+    );
+    assert_eq!(added.status, 303, "{}", added.text());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.run(&["read", &link]).code() != 0 {
+        assert!(std::time::Instant::now() < deadline, "never added");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

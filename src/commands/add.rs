@@ -48,24 +48,41 @@ fn normalise(url: &str) -> Result<String> {
     }
 }
 
-pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
-    let target = match &args.to {
-        Some(p) => p.clone(),
-        None => own_list(cfg),
-    };
+/// What adding some links came to.
+pub struct Added {
+    /// Links already in the library (any spelling): their ids and stored links.
+    pub present: Vec<(String, String)>,
+    /// The links added, as stored.
+    pub added: Vec<crate::store::ManifestEntry>,
+    pub report: update::Report,
+    /// The list they were written into.
+    pub list: PathBuf,
+}
+
+/// Adds `urls` under `section` to the list `to` (the library's own by default): links already
+/// there change nothing; the others are fetched, stored and indexed now, then written into
+/// the list with their titles. The CLI's `add` and the web reader's *Add* both come here.
+pub fn add_links(
+    cfg: &Config,
+    settings: &UpdateSettings,
+    urls: &[String],
+    section: Option<&str>,
+    to: Option<&Path>,
+) -> Result<Added> {
+    let target = to.map_or_else(|| own_list(cfg), Path::to_path_buf);
     let store = Store::open(&cfg.index_dir, true)?;
     let manifest = store.load_manifest()?;
     let mut new: Vec<Entry> = vec![];
-    let mut out = std::io::stdout().lock();
-    for url in &args.urls {
+    let mut present = vec![];
+    for url in urls {
         let url = normalise(url)?;
         let id = canonical::identity(&url);
-        let present = manifest.iter().flat_map(|m| &m.entries).find(|e| {
+        let known = manifest.iter().flat_map(|m| &m.entries).find(|e| {
             canonical::identity(&e.url) == id
                 || canonical::key_of(&e.url) == canonical::key_of(&url)
         });
-        if let Some(e) = present {
-            writeln!(out, "already in the library: {} {}", e.id, e.url)?;
+        if let Some(e) = known {
+            present.push((e.id.clone(), e.url.clone()));
             continue;
         }
         if new.iter().any(|n| canonical::identity(&n.url) == id) {
@@ -74,15 +91,20 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
         new.push(Entry {
             url,
             link_text: String::new(),
-            section: args.section.clone().unwrap_or_default(),
+            section: section.unwrap_or_default().to_string(),
             line: 0,
             tags: vec![],
         });
     }
     if new.is_empty() {
-        return Ok(Exit::Success);
+        return Ok(Added {
+            present,
+            added: vec![],
+            report: update::Report::default(),
+            list: target,
+        });
     }
-    // The list file must be writable before anything is fetched.
+    // The list file must be one we can write before anything is fetched.
     let original = match std::fs::read(&target) {
         Ok(b) => String::from_utf8(b).with_context(|| {
             format!(
@@ -104,15 +126,10 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
             target.display()
         );
     }
-    let settings = UpdateSettings {
-        wait: args.wait,
-        ..UpdateSettings::default()
-    };
     let lists = [list_name(&target)?];
-    let (report, added) = update::add(cfg, &settings, &new, &lists)?;
+    let (report, added) = update::add(cfg, settings, &new, &lists)?;
     // Into the list, with the title found (the URL when the fetch failed).
-    let mut text = original.clone();
-    let mut hits = vec![];
+    let mut text = original;
     for e in &added {
         let rec = store.load_record(&e.id)?.unwrap_or_default();
         let title = if rec.title.is_empty() {
@@ -120,10 +137,7 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
         } else {
             &rec.title
         };
-        text = edit::insert(&text, args.section.as_deref(), title, &e.url);
-        if rec.text_file.is_some() {
-            hits.push(hit(&store, &rec, hits.len() + 1));
-        }
+        text = edit::insert(&text, section, title, &e.url);
     }
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -131,6 +145,40 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
     }
     store::atomic_write(&target, text.as_bytes())
         .with_context(|| format!("cannot write the list {}", target.display()))?;
+    Ok(Added {
+        present,
+        added,
+        report,
+        list: target,
+    })
+}
+
+pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
+    let settings = UpdateSettings {
+        wait: args.wait,
+        ..UpdateSettings::default()
+    };
+    let done = add_links(
+        cfg,
+        &settings,
+        &args.urls,
+        args.section.as_deref(),
+        args.to.as_deref(),
+    )?;
+    let store = Store::open(&cfg.index_dir, false)?;
+    let mut out = std::io::stdout().lock();
+    for (id, url) in &done.present {
+        writeln!(out, "already in the library: {id} {url}")?;
+    }
+    if done.added.is_empty() {
+        return Ok(Exit::Success);
+    }
+    let mut hits = vec![];
+    for e in &done.added {
+        if let Some(rec) = store.load_record(&e.id)?.filter(|r| r.text_file.is_some()) {
+            hits.push(hit(&store, &rec, hits.len() + 1));
+        }
+    }
     let style = crate::output::Style { color: cfg.color };
     crate::output::hits(
         &mut out,
@@ -138,7 +186,7 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
         style,
         cfg.stdout_tty.then(textwrap::termwidth),
     )?;
-    for (url, reason, _) in &report.failed {
+    for (url, reason, _) in &done.report.failed {
         let reason = reason.strip_prefix(&format!("{url}: ")).unwrap_or(reason);
         writeln!(
             out,
@@ -150,9 +198,9 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
     writeln!(
         out,
         "{}",
-        style.dim(&format!("added to {}", target.display()))
+        style.dim(&format!("added to {}", done.list.display()))
     )?;
-    Ok(if report.failed.is_empty() {
+    Ok(if done.report.failed.is_empty() {
         Exit::Success
     } else {
         Exit::SomeFailed

@@ -213,11 +213,24 @@ pub async fn doc_lookup(State(app): State<Arc<App>>, p: Params) -> Response {
             "Give the link as ?url=… to find its document.",
         );
     };
+    let waiting = p.text("wait").is_some();
     let worker = app.clone();
     app.on_pool(false, move || {
         match crate::commands::target::document(&worker.store, &url) {
-            Some(rec) => Redirect::to(&format!("/doc/{}", rec.id)).into_response(),
-            None => problem(
+            Some(rec) if rec.text_file.is_some() || !waiting || !worker.update_view().running => {
+                Redirect::to(&format!("/doc/{}", rec.id)).into_response()
+            }
+            // Being added (the page reloads until it is there).
+            _ if waiting && worker.update_view().running => page(pages::adding(&url)),
+            None if waiting => problem(
+                StatusCode::NOT_FOUND,
+                "Not added",
+                &worker
+                    .update_view()
+                    .last
+                    .unwrap_or_else(|| format!("{url} could not be added.")),
+            ),
+            _ => problem(
                 StatusCode::NOT_FOUND,
                 "Not in the library",
                 &format!("No document in the library is {url}."),
@@ -416,6 +429,7 @@ pub async fn status_page(State(app): State<Arc<App>>, p: Params) -> Response {
                 STATUS_PAGE,
                 &worker.token,
                 &worker.update_view(),
+                &worker.origin,
             )),
             Err(e) => problem(
                 StatusCode::INTERNAL_SERVER_ERROR,

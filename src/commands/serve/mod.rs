@@ -245,6 +245,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/changes", get(changes_page))
         .route("/changes.atom", get(changes_feed))
         .route("/update", post(refresh::start_update))
+        .route("/add", get(refresh::add_form).post(refresh::start_add))
         .route("/api/search", get(api_search))
         .route("/api/status", get(api_status))
         .route("/api/update", get(api_update))

@@ -414,6 +414,7 @@ pub fn status(
     per_page: usize,
     token: &str,
     update: &UpdateView,
+    origin: &str,
 ) -> Markup {
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
     let [ok, failed, pending] = totals.unwrap_or([
@@ -444,6 +445,11 @@ pub fn status(
             }
             @if let Some(l) = &update.last { p.progress #progress data-running="false" { (l) } }
             @if let Some(n) = &update.next { p.muted { "Next scheduled refresh: " (n) } }
+            (add_box("", token))
+            p.muted {
+                "Add from any page: drag this bookmarklet to your bookmarks bar — "
+                a.bookmarklet href=(format!("javascript:location.href='{origin}/add?url='+encodeURIComponent(location.href)")) { "+ rl-search" }
+            }
         }
         table.status {
             thead { tr { th { "State" } th { "Document" } th.wide { "Fetched" } th.wide { "Checked" } } }
@@ -476,6 +482,37 @@ pub fn status(
         }
     };
     layout("Status", "", update.running, body)
+}
+
+/// `/add?url=…`: the form the *Add* box and the bookmarklet lead to.
+pub fn add_form(url: &str, token: &str) -> Markup {
+    let body = html! {
+        h1 { "Add a link" }
+        (add_box(url, token))
+        p.muted { "The page is fetched, stored and indexed now, and written into the library's own list (list.md in the library)." }
+    };
+    layout("Add a link", "", false, body)
+}
+
+/// The *Add* box: a link, an optional section, the page's token.
+pub fn add_box(url: &str, token: &str) -> Markup {
+    html! {
+        form.add method="post" action="/add" {
+            input type="hidden" name="token" value=(token);
+            input type="url" name="url" value=(url) placeholder="https://…" required aria-label="Link to add";
+            input type="text" name="section" placeholder="Section (optional)" aria-label="Section";
+            button.primary type="submit" { "Add" }
+        }
+    }
+}
+
+/// While a link is being added: reloads until its document is there.
+pub fn adding(url: &str) -> Markup {
+    let body = html! {
+        h1 { "Adding…" }
+        p.progress #progress data-running="true" { "Fetching and indexing " (url) "…" }
+    };
+    layout("Adding", "", true, body)
 }
 
 /// A page for a request that cannot be answered.

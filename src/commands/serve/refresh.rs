@@ -163,6 +163,75 @@ pub fn schedule(app: Arc<App>, every: Duration) {
     });
 }
 
+#[derive(serde::Deserialize)]
+pub struct AddForm {
+    token: Option<String>,
+    url: Option<String>,
+    section: Option<String>,
+}
+
+/// `GET /add?url=…` (what the bookmarklet opens): a form to confirm. A GET never changes
+/// the library.
+pub async fn add_form(State(app): State<Arc<App>>, p: super::params::Params) -> Response {
+    super::errors::page(super::pages::add_form(
+        p.text("url").as_deref().unwrap_or(""),
+        &app.token,
+    ))
+}
+
+/// `POST /add`: adds one link in the background (one change to the library at a time) and
+/// sends the browser to a page that waits for its document and then opens it.
+pub async fn start_add(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<AddForm>,
+) -> Response {
+    if let Err(why) = security::same_origin(&app, &headers, form.token.as_deref()) {
+        return problem(StatusCode::FORBIDDEN, "Refused", &why);
+    }
+    let url = form.url.as_deref().map(str::trim).unwrap_or("").to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url::Url::parse(&url).is_err()
+    {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Cannot add this link",
+            &format!("{url:?} is not an http(s) link: give the whole address, with https://."),
+        );
+    }
+    let Some(progress) = begin(&app.update) else {
+        return problem(
+            StatusCode::CONFLICT,
+            "The library is being updated",
+            "An update is running; add the link again when it has finished.",
+        );
+    };
+    let section = form
+        .section
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let worker = app.clone();
+    let link = url.clone();
+    std::thread::spawn(move || {
+        let settings = UpdateSettings {
+            progress: Some(progress),
+            ..Default::default()
+        };
+        run_tracked(&worker.update, || {
+            crate::commands::add::add_links(
+                &worker.cfg,
+                &settings,
+                &[link],
+                section.as_deref(),
+                None,
+            )
+            .map(|a| a.report)
+        });
+    });
+    let q: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    Redirect::to(&format!("/doc?url={q}&wait=1")).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
