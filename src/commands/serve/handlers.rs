@@ -427,9 +427,11 @@ pub async fn status_page(State(app): State<Arc<App>>, p: Params) -> Response {
                 library_totals(store, total),
                 page_no,
                 STATUS_PAGE,
-                &worker.token,
+                &pages::Forms {
+                    token: &worker.token,
+                    origin: &worker.origin,
+                },
                 &worker.update_view(),
-                &worker.origin,
             )),
             Err(e) => problem(
                 StatusCode::INTERNAL_SERVER_ERROR,

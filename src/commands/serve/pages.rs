@@ -412,10 +412,10 @@ pub fn status(
     totals: Option<[usize; 3]>,
     page: usize,
     per_page: usize,
-    token: &str,
+    forms: &Forms,
     update: &UpdateView,
-    origin: &str,
 ) -> Markup {
+    let Forms { token, origin } = *forms;
     let count = |s: State| docs.iter().filter(|d| d.state == s).count();
     let [ok, failed, pending] = totals.unwrap_or([
         count(State::Ok),
@@ -482,6 +482,14 @@ pub fn status(
         }
     };
     layout("Status", "", update.running, body)
+}
+
+/// What a page's forms need: the token that proves they came from this server, and the
+/// server's address (for the bookmarklet).
+#[derive(Clone, Copy)]
+pub struct Forms<'a> {
+    pub token: &'a str,
+    pub origin: &'a str,
 }
 
 /// `/add?url=…`: the form the *Add* box and the bookmarklet lead to.
