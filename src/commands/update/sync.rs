@@ -206,9 +206,14 @@ pub(super) fn sync_index(
     }
     // After the commit, so a crash before it leaves the old file, made for other segments,
     // which the next update replaces. Without it search still works, only less well.
-    if let Err(e) =
-        crate::neighbours::refresh(&lib, &store.tantivy_dir()).map_err(anyhow::Error::from)
-    {
+    // A rebuild takes fresh term statistics and recomputes every document's neighbours;
+    // an update recomputes only what its changes reach.
+    let near = if rebuild {
+        crate::neighbours::recompute(&lib, &store.tantivy_dir()).map(|()| true)
+    } else {
+        crate::neighbours::refresh(&lib, &store.tantivy_dir())
+    };
+    if let Err(e) = near.map_err(anyhow::Error::from) {
         eprintln!(
             "rl-search: warning: nearest documents not computed ({e:#}); search ranks without them"
         );

@@ -10,7 +10,6 @@
 //! commit and this file) the expansion is off until the next update rewrites it.
 
 use std::fs::File;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
 #[cfg(not(unix))]
 use std::io::{Seek, SeekFrom};
@@ -18,21 +17,16 @@ use std::path::Path;
 #[cfg(not(unix))]
 use std::sync::Mutex;
 
-use tantivy::postings::Postings;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
+use tantivy::{DocAddress, Searcher};
 
 use crate::index::{IndexError, LibraryIndex};
+
+pub mod state;
 
 /// The file's name inside the index folder.
 pub const FILE: &str = "rl-neighbours.bin";
 /// Neighbours kept per document (the ranking may use fewer).
 pub const KEEP: usize = 8;
-/// A document is compared by its most distinctive words, this many (tf-idf).
-const SIGNATURE: usize = 40;
-/// Words in more signatures than this link too many documents to tell them apart (and
-/// would make the comparison quadratic); they are skipped when neighbours are gathered.
-const MAX_SHARED: usize = 2_000;
 const MAGIC: &[u8; 6] = b"rlnb3\n";
 /// Bytes of one document's row: KEEP × (neighbour's row, similarity).
 const ROW: usize = KEEP * 8;
@@ -164,51 +158,49 @@ pub enum NeighboursError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Write(#[from] crate::store::StoreError),
+    #[error("cannot write the nearest documents' state in {path}: {source}")]
+    State {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
-/// Recomputes the file in `dir` unless it already fits the index's segments (every commit
-/// that adds or deletes a document changes them). Returns whether it was written.
+/// Rewrites the file in `dir` unless it already fits the index's segments (every commit
+/// that adds or deletes a document changes them): from the documents that changed since the
+/// last time when it can (see [`state`]), from scratch otherwise. Returns whether it was
+/// written.
 pub fn refresh(lib: &LibraryIndex, dir: &Path) -> Result<bool, NeighboursError> {
     lib.reload()?;
     let searcher = lib.searcher()?;
     if Neighbours::open(dir).is_some_and(|n| n.fits(&searcher)) {
         return Ok(false);
     }
-    let bytes = compute(lib, &searcher)?;
-    crate::store::atomic_write(&dir.join(FILE), &bytes)?;
+    let (lists, rows) = state::update(lib, &searcher, dir, false)?;
+    crate::store::atomic_write(&dir.join(FILE), &file_bytes(&searcher, &lists, &rows))?;
     Ok(true)
 }
 
-/// A document's signature: its most distinctive words (hashed) with tf-idf weights.
-type Signature = Vec<(u64, f32)>;
-
-fn term_key(bytes: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
+/// Recomputes every document's neighbours from fresh term statistics (`update --reindex`).
+pub fn recompute(lib: &LibraryIndex, dir: &Path) -> Result<(), NeighboursError> {
+    lib.reload()?;
+    let searcher = lib.searcher()?;
+    let (lists, rows) = state::update(lib, &searcher, dir, true)?;
+    crate::store::atomic_write(&dir.join(FILE), &file_bytes(&searcher, &lists, &rows))?;
+    Ok(())
 }
 
-/// Nearest neighbours by the cosine of tf-idf signatures over the body and title; the
-/// file's bytes.
-fn compute(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<u8>, IndexError> {
-    let sigs = signatures(lib, searcher)?;
-    // Inverted lists over the signatures: (word, row, weight), grouped by word.
-    let mut lists: Vec<(u64, u32, f32)> = sigs
-        .iter()
-        .enumerate()
-        .flat_map(|(d, s)| s.iter().map(move |&(t, w)| (t, d as u32, w)))
-        .collect();
-    lists.sort_unstable_by_key(|&(t, d, _)| (t, d));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = sigs.len().div_ceil(threads).max(1);
-    let mut near = vec![(u32::MAX, 0f32); sigs.len() * KEEP];
-    std::thread::scope(|scope| {
-        for (i, out) in near.chunks_mut(chunk * KEEP).enumerate() {
-            let (sigs, lists) = (&sigs, &lists);
-            scope.spawn(move || nearest(sigs, lists, i * chunk, out));
-        }
-    });
+/// The file for `searcher`'s segments: each row's neighbours, as rows. `lists[i]` are the
+/// neighbours of the document at row `rows[i]`, by their positions in `lists`.
+fn file_bytes(searcher: &Searcher, lists: &[Vec<(u32, f32)>], rows: &[u32]) -> Vec<u8> {
     let segments = segment_keys(searcher);
+    let total: usize = segments.iter().map(|s| s.max_doc as usize).sum();
+    let mut near = vec![(u32::MAX, 0f32); total * KEEP];
+    for (i, list) in lists.iter().enumerate() {
+        let row = rows[i] as usize;
+        for (slot, &(n, s)) in near[row * KEEP..(row + 1) * KEEP].iter_mut().zip(list) {
+            *slot = (rows[n as usize], s);
+        }
+    }
     let mut out = Vec::with_capacity(MAGIC.len() + 4 + segments.len() * 40 + near.len() * 8);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
@@ -224,145 +216,15 @@ fn compute(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<u8>, IndexErro
         out.extend_from_slice(&n.to_le_bytes());
         out.extend_from_slice(&s.to_le_bytes());
     }
-    Ok(out)
-}
-
-/// Fills `out` with the KEEP nearest rows of rows `first..`, one row of KEEP after another.
-fn nearest(sigs: &[Signature], lists: &[(u64, u32, f32)], first: usize, out: &mut [(u32, f32)]) {
-    let run = |t: u64| {
-        let start = lists.partition_point(|x| x.0 < t);
-        let end = lists.partition_point(|x| x.0 <= t);
-        &lists[start..end]
-    };
-    let mut acc = vec![0f32; sigs.len()];
-    let mut touched: Vec<u32> = vec![];
-    for (i, row) in out.chunks_mut(KEEP).enumerate() {
-        let d = first + i;
-        for &(t, w) in &sigs[d] {
-            let run = run(t);
-            if run.len() > MAX_SHARED {
-                continue;
-            }
-            for &(_, o, v) in run {
-                if o as usize == d {
-                    continue;
-                }
-                if acc[o as usize] == 0.0 {
-                    touched.push(o);
-                }
-                acc[o as usize] += w * v;
-            }
-        }
-        // The KEEP most similar, by insertion into a short sorted row (sorting every
-        // touched document cost more than the comparison itself).
-        let mut best: [(f32, u32); KEEP] = [(0.0, u32::MAX); KEEP];
-        for &o in &touched {
-            let s = acc[o as usize];
-            acc[o as usize] = 0.0;
-            if s <= best[KEEP - 1].0 {
-                continue;
-            }
-            let mut i = KEEP - 1;
-            while i > 0 && s > best[i - 1].0 {
-                best[i] = best[i - 1];
-                i -= 1;
-            }
-            best[i] = (s, o);
-        }
-        touched.clear();
-        for (slot, &(s, o)) in row.iter_mut().zip(&best) {
-            if o != u32::MAX {
-                *slot = (o, s);
-            }
-        }
-    }
-}
-
-/// Every document's signature, one per row (segment after segment; deleted documents get
-/// an empty one), read from the postings of the body and title.
-fn signatures(lib: &LibraryIndex, searcher: &Searcher) -> Result<Vec<Signature>, IndexError> {
-    let f = lib.fields;
-    let io = |e: std::io::Error| lib.io_error(e);
-    let num_docs = searcher.num_docs() as f32;
-    let mut sigs: Vec<Signature> = vec![];
-    let many_segments = searcher.segment_readers().len() > 1;
-    for seg in searcher.segment_readers() {
-        let base = sigs.len();
-        sigs.resize(base + seg.max_doc() as usize, vec![]);
-        let alive = seg.alive_bitset();
-        for (pass, field) in [f.body, f.title].into_iter().enumerate() {
-            let inv = seg
-                .inverted_index(field)
-                .map_err(|e| lib.tantivy_error(e))?;
-            let mut terms = inv.terms().stream().map_err(io)?;
-            while terms.advance() {
-                let key = terms.key();
-                let info = terms.value().clone();
-                let df = if many_segments {
-                    let Ok(text) = std::str::from_utf8(key) else {
-                        continue;
-                    };
-                    searcher
-                        .doc_freq(&Term::from_field_text(field, text))
-                        .map_err(|e| lib.tantivy_error(e))? as f32
-                } else {
-                    info.doc_freq as f32
-                };
-                // A word of one document links nothing; one in most documents tells nothing.
-                if df < 2.0 || df > num_docs / 2.0 {
-                    continue;
-                }
-                let idf = crate::analysis::idf(num_docs, df);
-                let t = term_key(key);
-                let mut postings = inv
-                    .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)
-                    .map_err(io)?;
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        let w = (1.0 + (postings.term_freq() as f32).ln()) * idf;
-                        keep_best(&mut sigs[base + doc as usize], t, w, pass > 0);
-                    }
-                    doc = postings.advance();
-                }
-            }
-        }
-    }
-    for s in &mut sigs {
-        let norm = s.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-9);
-        for (_, w) in s.iter_mut() {
-            *w /= norm;
-        }
-    }
-    Ok(sigs)
-}
-
-/// Adds word `t` with weight `w` to a signature that keeps the [`SIGNATURE`] heaviest words.
-/// A word seen again (a title word also in the body) adds its weight.
-fn keep_best(sig: &mut Signature, t: u64, w: f32, again: bool) {
-    if again && let Some(e) = sig.iter_mut().find(|e| e.0 == t) {
-        e.1 += w;
-        return;
-    }
-    if sig.len() < SIGNATURE {
-        sig.push((t, w));
-        return;
-    }
-    let (i, min) = sig
-        .iter()
-        .enumerate()
-        .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
-        .map(|(i, e)| (i, e.1))
-        .expect("a full signature");
-    if w > min {
-        sig[i] = (t, w);
-    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::index::IndexDoc;
+    use tantivy::Term;
+    use tantivy::schema::IndexRecordOption;
 
     fn library(docs: &[(&str, &str)]) -> (tempfile::TempDir, LibraryIndex) {
         let dir = tempfile::tempdir().unwrap();
