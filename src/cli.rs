@@ -370,6 +370,10 @@ pub struct AddArgs {
     #[arg(long, value_name = "S")]
     pub section: Option<String>,
 
+    /// A tag for them (written after the link as #TAG); repeatable
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+
     /// The Markdown list they go into [default: the library's own list.md]
     #[arg(long, value_name = "LIST")]
     pub to: Option<std::path::PathBuf>,

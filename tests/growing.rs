@@ -91,7 +91,16 @@ fn add_and_remove_on_the_librarys_own_list() {
         .expect_code(0);
     let before = server.requests().len();
     let started = std::time::Instant::now();
-    let run = env.run(&["add", "--section", "Gear", &server.url("/other")]);
+    let run = env.run(&[
+        "add",
+        "--section",
+        "Gear",
+        "--tag",
+        "gear",
+        "--tag",
+        "fishing line",
+        &server.url("/other"),
+    ]);
     let took = started.elapsed();
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.stdout().contains("Reels and lines"), "{}", run.stdout());
@@ -104,10 +113,14 @@ fn add_and_remove_on_the_librarys_own_list() {
     let hits = env.run(&["search", "--json", "reel"]).json_lines();
     assert_eq!(hits[0]["title"], "Reels and lines");
     assert_eq!(hits[0]["section"], "Gear");
+    assert_eq!(hits[0]["tags"], serde_json::json!(["gear", "fishing-line"]));
     let own = std::fs::read_to_string(env.library().join("list.md")).unwrap();
     assert_eq!(
         own,
-        format!("## Gear\n\n- [Reels and lines]({})\n", server.url("/other"))
+        format!(
+            "## Gear\n\n- [Reels and lines]({}) #gear #fishing-line\n",
+            server.url("/other")
+        )
     );
 
     // Any spelling of a link already there: nothing changes.
@@ -131,6 +144,11 @@ fn add_and_remove_on_the_librarys_own_list() {
         "{}",
         update.stdout()
     );
+    // Read back from the list, the tags are the ones written there.
+    let tagged = env
+        .run(&["search", "--json", "--tag", "fishing-line"])
+        .json_lines();
+    assert_eq!(tagged.len(), 1, "{tagged:?}");
 
     // Remove by a spelling of the link: out of the list and the index, the record kept.
     let id = hits[0]["id"].as_str().unwrap().to_string();

@@ -67,6 +67,7 @@ pub fn add_links(
     settings: &UpdateSettings,
     urls: &[String],
     section: Option<&str>,
+    tags: &[String],
     to: Option<&Path>,
 ) -> Result<Added> {
     let target = to.map_or_else(|| own_list(cfg), Path::to_path_buf);
@@ -93,7 +94,13 @@ pub fn add_links(
             link_text: String::new(),
             section: section.unwrap_or_default().to_string(),
             line: 0,
-            tags: vec![],
+            // As the list will spell them (`#fishing-line`), so that the next update reads
+            // the same tags back.
+            tags: tags
+                .iter()
+                .map(|t| t.split_whitespace().collect::<Vec<_>>().join("-"))
+                .filter(|t| !t.is_empty())
+                .collect(),
         });
     }
     if new.is_empty() {
@@ -137,7 +144,7 @@ pub fn add_links(
         } else {
             &rec.title
         };
-        text = edit::insert(&text, section, title, &e.url);
+        text = edit::insert(&text, section, title, &e.url, &e.tags);
     }
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -163,6 +170,7 @@ pub fn add(cfg: &Config, args: &AddArgs) -> Result<Exit> {
         &settings,
         &args.urls,
         args.section.as_deref(),
+        &args.tags,
         args.to.as_deref(),
     )?;
     let store = Store::open(&cfg.index_dir, false)?;

@@ -4,12 +4,22 @@
 
 use super::canonical;
 
-/// The text with `- [text](url)` added: at the end of the section headed `section` (any
+/// The text with `- [text](url) #tag…` added: at the end of the section headed `section` (any
 /// level, case and spaces aside), or under a new `## section` at the end; without a section,
 /// before the first heading (where a link has no section).
-pub fn insert(text: &str, section: Option<&str>, link_text: &str, url: &str) -> String {
+pub fn insert(
+    text: &str,
+    section: Option<&str>,
+    link_text: &str,
+    url: &str,
+    tags: &[String],
+) -> String {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let item = format!("- [{}]({url}){eol}", escape(link_text));
+    let tags: String = tags
+        .iter()
+        .map(|t| format!(" #{}", t.split_whitespace().collect::<Vec<_>>().join("-")))
+        .collect();
+    let item = format!("- [{}]({url}){tags}{eol}", escape(link_text));
     let lines = line_spans(text);
     let heading = |i: usize| heading_of(&text[lines[i].clone()]);
     let at = match section.map(str::trim).filter(|s| !s.is_empty()) {
@@ -161,7 +171,7 @@ mod tests {
 
     #[test]
     fn a_link_goes_under_its_heading_and_every_other_byte_stays() {
-        let out = insert(LIST, Some("papers"), "New [paper]", "https://n.org/p");
+        let out = insert(LIST, Some("papers"), "New [paper]", "https://n.org/p", &[]);
         assert_eq!(
             out,
             LIST.replace(
@@ -178,7 +188,7 @@ mod tests {
             parsed.triples()
         );
         // A missing heading is made at the end.
-        let out = insert(LIST, Some("Talks"), "T", "https://t.org/");
+        let out = insert(LIST, Some("Talks"), "T", "https://t.org/", &[]);
         assert!(out.starts_with(LIST));
         assert!(
             out.ends_with("\r\n\r\n## Talks\r\n\r\n- [T](https://t.org/)\r\n"),
@@ -190,17 +200,18 @@ mod tests {
             None,
             "N",
             "https://n.org/",
+            &[],
         );
         assert_eq!(
             out,
             "- [A](https://a.org/)\n- [N](https://n.org/)\n\n## S\n- [B](https://b.org/)\n"
         );
         assert_eq!(
-            insert("", Some("S"), "N", "https://n.org/"),
+            insert("", Some("S"), "N", "https://n.org/", &[]),
             "## S\n\n- [N](https://n.org/)\n"
         );
         assert_eq!(
-            insert("no newline", None, "N", "https://n.org/"),
+            insert("no newline", None, "N", "https://n.org/", &[]),
             "no newline\n- [N](https://n.org/)\n"
         );
     }

@@ -72,7 +72,40 @@ pub fn parse(markdown: &str) -> ParsedList {
     if !text.is_empty() {
         bare_urls(&mut out, &text, &section, &line_of);
     }
+    hashtags(&mut out, markdown, &line_starts);
     out
+}
+
+/// Tags written after a link on its line, `- [Title](url) #rlhf #evals` (what `add --tag`
+/// writes; Obsidian's convention): words of `#` and a letter, after the link's end.
+fn hashtags(out: &mut ParsedList, markdown: &str, line_starts: &[usize]) {
+    for e in &mut out.entries {
+        let Some(&start) = line_starts.get(e.line.wrapping_sub(1)) else {
+            continue;
+        };
+        let line = markdown[start..].lines().next().unwrap_or("");
+        let after = match line.rfind([')', '>']) {
+            Some(i) => &line[i + 1..],
+            None => line
+                .find("http")
+                .and_then(|i| line[i..].find(char::is_whitespace).map(|j| &line[i + j..]))
+                .unwrap_or(""),
+        };
+        for word in after.split_whitespace() {
+            let Some(tag) = word.strip_prefix('#') else {
+                continue;
+            };
+            let tag = tag.trim_end_matches(['.', ',', ';']);
+            if tag.chars().next().is_some_and(char::is_alphabetic)
+                && tag
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/'))
+                && !e.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+            {
+                e.tags.push(tag.to_string());
+            }
+        }
+    }
 }
 
 /// Bare `http(s)://` URLs in text, by GitHub's autolink rules: one starts after a space, a
@@ -221,5 +254,30 @@ mod tests {
         let list = parse(BUILTIN_LIST);
         assert_eq!(list.entries.len(), 36, "{:#?}", list.entries);
         assert!(list.skipped.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod hashtag_tests {
+    use super::*;
+
+    #[test]
+    fn tags_after_a_link_on_its_line() {
+        let md = "# Reading\n\n- [A](https://a.org/) #rlhf #evals.\n- [B](https://b.org/) see issue #12\n- https://c.org/x #Bare_tag\n\n## #notatag heading\n\nText with #hashtag but https://d.org/ first.\n";
+        let parsed = parse(md);
+        let tags: Vec<(&str, Vec<&str>)> = parsed
+            .entries
+            .iter()
+            .map(|e| (e.url.as_str(), e.tags.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("https://a.org/", vec!["rlhf", "evals"]),
+                ("https://b.org/", vec![]),
+                ("https://c.org/x", vec!["Bare_tag"]),
+                ("https://d.org/", vec![]),
+            ]
+        );
     }
 }

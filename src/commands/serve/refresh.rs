@@ -223,6 +223,7 @@ pub async fn start_add(
                 &settings,
                 &[link],
                 section.as_deref(),
+                &[],
                 None,
             )
             .map(|a| a.report)
