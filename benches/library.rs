@@ -163,6 +163,7 @@ fn generate(dir: &Path, docs: usize, port: u16) -> u64 {
             link_text: rec.link_text,
             section,
             tags: vec![],
+            saved: None,
         });
     }
     std::fs::write(

@@ -114,6 +114,18 @@ pub fn hits(
     Ok(())
 }
 
+/// When and how the service a link was imported from had it: `saved 2023-07-22 (unread)`.
+pub fn saved_line(s: &crate::list::Saved) -> String {
+    let mut out = "saved".to_string();
+    if let Some(at) = &s.at {
+        out += &format!(" {}", clean(at.get(..10).unwrap_or(at)));
+    }
+    if let Some(state) = &s.state {
+        out += &format!(" ({})", clean(state));
+    }
+    out
+}
+
 /// Tags as a reader sees them: `#rlhf #evals`.
 pub fn tag_list(tags: &[String]) -> String {
     tags.iter()
@@ -210,6 +222,9 @@ pub fn read_header(rec: &DocRecord, style: Style) -> String {
     }
     if !rec.tags.is_empty() {
         facts.push(tag_list(&rec.tags));
+    }
+    if let Some(s) = &rec.saved {
+        facts.push(saved_line(s));
     }
     if let Some(a) = &rec.author {
         facts.push(format!("by {}", clean(a)));

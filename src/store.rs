@@ -82,6 +82,9 @@ pub struct DocRecord {
     /// The list's tags for the link.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// When the service the list came from saved it, and its read state there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<crate::list::Saved>,
     pub kind: String,
     pub title: String,
     pub author: Option<String>,
@@ -212,6 +215,8 @@ pub struct ManifestEntry {
     pub section: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<crate::list::Saved>,
 }
 
 /// The last search's query and the ids it printed, so `read 2` means the second hit.
@@ -760,6 +765,7 @@ mod tests {
                     link_text: String::new(),
                     section: String::new(),
                     tags: vec![],
+                    saved: None,
                 },
                 ManifestEntry {
                     id: ids[1].clone(),
@@ -767,6 +773,7 @@ mod tests {
                     link_text: String::new(),
                     section: String::new(),
                     tags: vec![],
+                    saved: None,
                 },
             ],
         };
@@ -863,6 +870,7 @@ mod tests {
                     link_text: "A".into(),
                     section: String::new(),
                     tags: vec![],
+                    saved: None,
                 }],
             })
             .unwrap();

@@ -493,6 +493,28 @@ fn every_export_format_reads_from_its_fixture() {
             "{file}: {:?}",
             parsed.skipped
         );
+        // When the service saved it, and whether it was read, as metadata.
+        let saved = |i: usize| {
+            let s = parsed.entries[i].saved.clone().unwrap_or_default();
+            (s.at, s.state)
+        };
+        let some = |s: &str| Some(s.to_string());
+        match *file {
+            "pocket.csv" => {
+                assert_eq!(saved(0), (some("2023-07-22T04:26:40Z"), some("unread")));
+                assert_eq!(saved(1).1, some("archive"));
+            }
+            "pinboard.json" => {
+                assert_eq!(saved(0), (some("2023-04-12T08:00:00Z"), some("unread")));
+                assert_eq!(saved(1).1, None);
+            }
+            "readwise.csv" => {
+                assert_eq!(saved(0), (some("2023-08-01 10:00:00+00:00"), some("later")))
+            }
+            "chrome-Bookmarks.json" => assert_eq!(saved(0).0, some("2023-05-31T09:46:40Z")),
+            "instapaper.csv" => assert_eq!(saved(0).0, some("2023-08-02T18:13:20Z")),
+            _ => {}
+        }
     }
 }
 
@@ -568,6 +590,7 @@ fn an_imported_export_keeps_its_tags_and_folders() {
     assert!(shown.contains("#hobbies #outdoors"), "{shown}");
     let read = env.run(&["read", &server.url("/post")]).stdout();
     assert!(read.contains("#hobbies #outdoors"), "{read}");
+    assert!(read.contains("saved 2023-07-22 (unread)"), "{read}");
 
     let instapaper = env.write(
         "instapaper.csv",

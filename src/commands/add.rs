@@ -101,6 +101,7 @@ pub fn add_links(
                 .map(|t| t.split_whitespace().collect::<Vec<_>>().join("-"))
                 .filter(|t| !t.is_empty())
                 .collect(),
+            saved: None,
         });
     }
     if new.is_empty() {

@@ -6,7 +6,35 @@
 use scraper::{Html, Selector};
 use serde_json::Value;
 
-use super::{Lines, ParsedList, add_tagged, collapse_ws};
+use super::{Lines, ParsedList, Saved, add_tagged, collapse_ws, note_saved};
+
+/// Seconds since 1970 as an RFC 3339 time (`None` for nonsense).
+fn epoch(secs: i64) -> Option<String> {
+    (0..=32_503_680_000).contains(&secs).then(|| {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
+        humantime::format_rfc3339_seconds(t).to_string()
+    })
+}
+
+/// A time cell as the service writes it: epoch seconds, or an ISO date kept as given.
+fn time_of(cell: &str) -> Option<String> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    match cell.parse::<i64>() {
+        Ok(secs) => epoch(secs),
+        Err(_) => Some(cell.to_string()),
+    }
+}
+
+fn saved(at: Option<String>, state: &str) -> Saved {
+    let state = state.trim();
+    Saved {
+        at,
+        state: (!state.is_empty()).then(|| state.to_ascii_lowercase()),
+    }
+}
 
 /// Which CSV export a header line belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +103,15 @@ pub fn csv(text: &str, kind: CsvKind) -> ParsedList {
         CsvKind::Pocket | CsvKind::Readwise => None,
     };
     let tags = col("tags").or_else(|| col("document tags"));
+    let time = col("time_added")
+        .or_else(|| col("timestamp"))
+        .or_else(|| col("created"))
+        .or_else(|| col("saved date"));
+    let state = match kind {
+        CsvKind::Pocket => col("status"),
+        CsvKind::Readwise => col("location"),
+        CsvKind::Instapaper | CsvKind::Raindrop => None,
+    };
     for row in reader.records() {
         // A broken row (an unclosed quote) ends what can be read; the rows before count.
         let Ok(row) = row else { break };
@@ -93,6 +130,7 @@ pub fn csv(text: &str, kind: CsvKind) -> ParsedList {
             line,
             &tags_of(cell(tags)),
         );
+        note_saved(&mut out, cell(url), saved(time_of(cell(time)), cell(state)));
     }
     out
 }
@@ -108,6 +146,8 @@ pub fn pocket_html(text: &str) -> ParsedList {
         let tags = a.value().attr("tags").map(tags_of).unwrap_or_default();
         let title = collapse_ws(&a.text().collect::<String>());
         add_tagged(&mut out, href, &title, "", lines.find(href), &tags);
+        let at = a.value().attr("time_added").and_then(time_of);
+        note_saved(&mut out, href, saved(at, ""));
     }
     out
 }
@@ -132,6 +172,12 @@ pub fn pinboard(text: &str) -> Result<ParsedList, String> {
             line,
             &tags,
         );
+        let state = if str_of(item, "toread") == "yes" {
+            "unread"
+        } else {
+            ""
+        };
+        note_saved(&mut out, href, saved(time_of(str_of(item, "time")), state));
     }
     Ok(out)
 }
@@ -163,6 +209,12 @@ pub fn firefox(text: &str) -> Result<ParsedList, String> {
             lines.find(uri),
             &tags,
         );
+        // Microseconds since 1970.
+        let at = node
+            .get("dateAdded")
+            .and_then(Value::as_i64)
+            .and_then(|us| epoch(us / 1_000_000));
+        note_saved(&mut out, uri, saved(at, ""));
     });
     Ok(out)
 }
@@ -190,6 +242,12 @@ pub fn chrome(text: &str) -> Result<ParsedList, String> {
                 let url = str_of(node, "url");
                 let name = collapse_ws(str_of(node, "name"));
                 add_tagged(&mut out, url, &name, folder, lines.find(url), &[]);
+                // Microseconds since 1601 (Windows' epoch), as a string.
+                let at = str_of(node, "date_added")
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|us| epoch(us / 1_000_000 - 11_644_473_600));
+                note_saved(&mut out, url, saved(at, ""));
             });
         }
     }

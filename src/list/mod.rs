@@ -46,6 +46,19 @@ pub struct Entry {
     /// Tags the list gives the link (an export's tags or keywords).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// When and in what state the service the list came from had the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<Saved>,
+}
+
+/// What a read-later service or browser says of a link: when it was saved, and whether it
+/// was read (`unread`, `archive`, `later`, … as the service names it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 /// A link the parser saw but will not fetch, and why.
@@ -289,6 +302,19 @@ pub(crate) fn add_tagged(
     }
 }
 
+/// Records when and in what state a service saved the link `dest` (already added).
+pub(crate) fn note_saved(out: &mut ParsedList, dest: &str, saved: Saved) {
+    if saved.at.is_none() && saved.state.is_none() {
+        return;
+    }
+    let Ok(url) = Url::parse(dest.trim()) else {
+        return;
+    };
+    if let Some(&i) = out.positions.get(&canonical::key(&url)) {
+        out.entries[i].saved.get_or_insert(saved);
+    }
+}
+
 /// Adds one link to a list: skipped with a reason unless it is an absolute http(s) URL; merged
 /// into an earlier entry for the same page (see [`canonical::key`]).
 pub(crate) fn add_link(out: &mut ParsedList, dest: &str, text: &str, section: &str, line: usize) {
@@ -330,6 +356,7 @@ pub(crate) fn add_link(out: &mut ParsedList, dest: &str, text: &str, section: &s
         section: section.to_string(),
         line,
         tags: vec![],
+        saved: None,
     });
 }
 

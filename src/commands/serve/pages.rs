@@ -290,6 +290,7 @@ pub fn document(
                 @if let Some(a) = &rec.author { " · " (a) }
                 @if !rec.section.is_empty() { " · " (rec.section) }
                 @for t in &rec.tags { " " a.tag href=(tag_link(t)) { "#" (t) } }
+                @if let Some(s) = &rec.saved { " · " (crate::output::saved_line(s)) }
                 @if let Some(f) = &rec.fetched_at { " · fetched " (f) }
             }
             div.meta {

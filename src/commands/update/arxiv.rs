@@ -167,6 +167,7 @@ mod tests {
             link_text: String::new(),
             section: String::new(),
             tags: vec![],
+            saved: None,
         };
         let entries = [
             entry("a", "https://arxiv.org/abs/2001.08361"),

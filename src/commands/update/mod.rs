@@ -155,6 +155,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                         link_text: e.link_text.clone(),
                         section: e.section.clone(),
                         tags: e.tags.clone(),
+                        saved: e.saved.clone(),
                     })
                     .collect(),
             };
@@ -290,6 +291,7 @@ pub fn add(
             link_text: e.link_text.clone(),
             section: e.section.clone(),
             tags: e.tags.clone(),
+            saved: e.saved.clone(),
         })
         .collect();
     manifest.entries.extend(added.iter().cloned());
@@ -638,6 +640,7 @@ mod tests {
                 link_text: String::new(),
                 section: String::new(),
                 tags: vec![],
+                saved: None,
             }],
         };
         let entry = |url: &str| Entry {
@@ -646,6 +649,7 @@ mod tests {
             section: String::new(),
             line: 1,
             tags: vec![],
+            saved: None,
         };
         let mut entries = vec![
             entry("https://example.org/post/?utm_source=x"),

@@ -127,11 +127,14 @@ async fn store_fresh_copy(
         url: entry.url.clone(),
         ..Default::default()
     });
-    let listed_as_before =
-        rec.link_text == entry.link_text && rec.section == entry.section && rec.tags == entry.tags;
+    let listed_as_before = rec.link_text == entry.link_text
+        && rec.section == entry.section
+        && rec.tags == entry.tags
+        && rec.saved == entry.saved;
     rec.link_text = entry.link_text.clone();
     rec.section = entry.section.clone();
     rec.tags = entry.tags.clone();
+    rec.saved = entry.saved.clone();
     rec.checked_at = Some(now_rfc3339());
     let change = match result {
         Ok(Built::Unchanged(sources)) => {
@@ -441,6 +444,7 @@ async fn fetch_and_build(
         url: entry.url.clone(),
         link_text: entry.link_text.clone(),
         tags: entry.tags.clone(),
+        saved: entry.saved.clone(),
         section: entry.section.clone(),
         kind: doc.kind,
         title: doc.title,
@@ -498,6 +502,7 @@ mod tests {
             link_text: "Scaling laws".into(),
             section: String::new(),
             tags: vec![],
+            saved: None,
         };
         let meta = b"<feed><entry><id>http://arxiv.org/abs/2001.08361v2</id></entry></feed>";
         let text_sha = store::sha256_hex(b"Scaling laws text");
