@@ -134,7 +134,12 @@ pub fn add_links(
             target.display()
         );
     }
-    let lists = [list_name(&target)?];
+    // The library's own list is read by every update wherever the library is; a user's list
+    // joins the library's lists by its path.
+    let lists: Vec<String> = match to {
+        Some(_) => vec![list_name(&target)?],
+        None => vec![],
+    };
     let (report, added) = update::add(cfg, settings, &new, &lists)?;
     // Into the list, with the title found (the URL when the fetch failed).
     let mut text = original;
@@ -269,6 +274,7 @@ pub fn remove(cfg: &Config, args: &RemoveArgs) -> Result<Exit> {
                 *l != list::BUILTIN_NAME && !l.starts_with("http://") && !l.starts_with("https://")
             })
             .map(PathBuf::from)
+            .chain(std::iter::once(own_list(cfg)))
             .collect(),
     };
     let mut edited = vec![];

@@ -127,7 +127,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
         // A rebuild works offline from the links already recorded.
         Some(m) if settings.reindex && settings.lists.is_empty() => m,
         stored => {
-            let mut lists = if !settings.lists.is_empty() {
+            let lists = if !settings.lists.is_empty() {
                 settings.lists.clone()
             } else {
                 match &stored {
@@ -135,13 +135,15 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                     _ => vec![list::BUILTIN_NAME.to_string()],
                 }
             };
-            // The library's own list (what `add` wrote) is always one of them.
+            // The library's own list (what `add` wrote) is always read too, found where the
+            // library is now (not recorded by path: a library folder can move).
+            let mut to_read = lists.clone();
             let own = store.root().join(OWN_LIST);
             let own_name = own.to_string_lossy().into_owned();
-            if own.exists() && !lists.contains(&own_name) {
-                lists.push(own_name);
+            if own.exists() && !to_read.contains(&own_name) {
+                to_read.push(own_name);
             }
-            let mut entries = rt.block_on(read_lists(&lists, &fetcher))?;
+            let mut entries = rt.block_on(read_lists(&to_read, &fetcher))?;
             keep_stored_spelling(&mut entries, stored.as_ref());
             let ids = store::assign_ids(entries.iter().map(|e| e.url.as_str()), stored.as_ref());
             let manifest = Manifest {
