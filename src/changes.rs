@@ -14,18 +14,27 @@ const FILE: &str = "changes.jsonl";
 /// The words of an added paragraph a summary keeps.
 const SUMMARY_WORDS: usize = 30;
 
-/// What happened to a document in one update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What happened to a document in one update, in the order a reader wants them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    New,
     Changed,
+    #[default]
+    New,
     Failing,
     Recovered,
     Removed,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Changed,
+        Kind::New,
+        Kind::Failing,
+        Kind::Recovered,
+        Kind::Removed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::New => "new",
@@ -38,7 +47,7 @@ impl Kind {
 }
 
 /// One document's change, as the update saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub kind: Kind,
     pub id: String,
@@ -73,19 +82,35 @@ impl Event {
             id: id.to_string(),
             url: url.to_string(),
             title: title.to_string(),
-            version: None,
-            from_version: None,
-            words_added: None,
-            words_removed: None,
-            summary: None,
-            reason: None,
-            since: None,
+            ..Default::default()
+        }
+    }
+
+    /// What to call the document: its title, else its link.
+    pub fn name(&self) -> &str {
+        if self.title.is_empty() {
+            &self.url
+        } else {
+            &self.title
         }
     }
 }
 
-/// One update: when it ended, what it counted, and its events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// "1 changed, 2 failing": the events counted by kind, in reading order ("" for none).
+pub fn tally(events: &[Event]) -> String {
+    Kind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            let n = events.iter().filter(|e| e.kind == k).count();
+            (n > 0).then(|| format!("{n} {}", k.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One update: when it ended, what it counted, and its events. Its log line holds all but
+/// the events, which follow it a line each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Update {
     /// RFC 3339, seconds: also what makes feed entries' ids stable.
     pub at: String,
@@ -96,6 +121,7 @@ pub struct Update {
     pub failing: usize,
     #[serde(default)]
     pub requests: u64,
+    #[serde(skip)]
     pub events: Vec<Event>,
 }
 
@@ -109,15 +135,7 @@ impl Update {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "line", rename_all = "lowercase")]
 enum Line {
-    Update {
-        at: String,
-        links: usize,
-        unchanged: usize,
-        #[serde(default)]
-        failing: usize,
-        #[serde(default)]
-        requests: u64,
-    },
+    Update(Update),
     Event {
         at: String,
         #[serde(flatten)]
@@ -132,13 +150,10 @@ fn path(root: &Path) -> PathBuf {
 /// Appends one update to the library's log, in one write, synced.
 pub fn append(root: &Path, update: &Update) -> std::io::Result<()> {
     let mut out = Vec::new();
-    let header = Line::Update {
-        at: update.at.clone(),
-        links: update.links,
-        unchanged: update.unchanged,
-        failing: update.failing,
-        requests: update.requests,
-    };
+    let header = Line::Update(Update {
+        events: vec![],
+        ..update.clone()
+    });
     serde_json::to_writer(&mut out, &header)?;
     out.push(b'\n');
     for e in &update.events {
@@ -182,29 +197,13 @@ pub fn read(root: &Path) -> Vec<Update> {
     let mut out: Vec<Update> = vec![];
     for line in text.lines() {
         match serde_json::from_str::<Line>(line) {
-            Ok(Line::Update {
-                at,
-                links,
-                unchanged,
-                failing,
-                requests,
-            }) => out.push(Update {
-                at,
-                links,
-                unchanged,
-                failing,
-                requests,
-                events: vec![],
-            }),
+            Ok(Line::Update(u)) => out.push(u),
             Ok(Line::Event { at, event }) => match out.last_mut() {
                 Some(u) if u.at == at => u.events.push(event),
                 _ => out.push(Update {
                     at,
-                    links: 0,
-                    unchanged: 0,
-                    failing: 0,
-                    requests: 0,
                     events: vec![event],
+                    ..Default::default()
                 }),
             },
             Err(_) => {}
@@ -244,14 +243,16 @@ pub fn word_changes(old: &str, new: &str) -> (usize, usize) {
     (added, removed)
 }
 
+/// A text as one line per paragraph, blank lines dropped: what paragraph diffs compare.
+pub fn paragraph_lines(t: &str) -> String {
+    t.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 pub fn delta(old: &str, new: &str) -> Delta {
-    let paragraphs = |t: &str| -> String {
-        t.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| format!("{}\n", l.trim()))
-            .collect()
-    };
-    let (old_p, new_p) = (paragraphs(old), paragraphs(new));
+    let (old_p, new_p) = (paragraph_lines(old), paragraph_lines(new));
     let diff = TextDiff::configure()
         .timeout(DIFF_TIMEOUT)
         .diff_lines(&old_p, &new_p);

@@ -219,6 +219,20 @@ pub struct ManifestEntry {
     pub saved: Option<crate::list::Saved>,
 }
 
+impl ManifestEntry {
+    /// A list's link as the library records it, under id `id`.
+    pub fn listed(e: &crate::list::Entry, id: String) -> ManifestEntry {
+        ManifestEntry {
+            id,
+            url: e.url.clone(),
+            link_text: e.link_text.clone(),
+            section: e.section.clone(),
+            tags: e.tags.clone(),
+            saved: e.saved.clone(),
+        }
+    }
+}
+
 /// The last search's query and the ids it printed, so `read 2` means the second hit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LastSearch {

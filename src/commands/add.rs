@@ -18,9 +18,6 @@ use crate::list::{self, Entry, canonical, edit};
 use crate::search::Hit;
 use crate::store::{self, DocRecord, Store};
 
-/// Words of a new document shown under its title.
-const SNIPPET_CHARS: usize = 240;
-
 fn own_list(cfg: &Config) -> PathBuf {
     cfg.index_dir.join(update::OWN_LIST)
 }
@@ -228,17 +225,12 @@ fn hit(store: &Store, rec: &DocRecord, rank: usize) -> Hit {
         .as_deref()
         .and_then(|f| store.read_text(f).ok())
         .unwrap_or_default();
-    let body = text
+    let body: String = text
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != rec.title.trim())
+        .filter(|l| l.trim() != rec.title.trim())
         .collect::<Vec<_>>()
-        .join(" ");
-    let cut = body.floor_char_boundary(SNIPPET_CHARS);
-    let mut snippet = body[..cut].to_string();
-    if cut < body.len() {
-        snippet.push('…');
-    }
+        .join("\n");
+    let snippet = crate::search::lead(&body, crate::search::snippet::SNIPPET_CHARS);
     Hit {
         rank,
         id: rec.id.clone(),

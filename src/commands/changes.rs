@@ -26,40 +26,17 @@ pub fn select(mut updates: Vec<Update>, since: Option<SystemTime>) -> Vec<Update
     }
     updates.reverse();
     for u in &mut updates {
-        u.events.sort_by_key(|e| order(e.kind));
+        u.events.sort_by_key(|e| e.kind);
     }
     updates
 }
 
-/// Within an update: what a reader wants first.
-pub fn order(k: Kind) -> u8 {
-    match k {
-        Kind::Changed => 0,
-        Kind::New => 1,
-        Kind::Failing => 2,
-        Kind::Recovered => 3,
-        Kind::Removed => 4,
-    }
-}
-
 /// One line for an update's counts: "1 changed, 2 failing of 36 links (38 requests)".
 pub fn headline(u: &Update) -> String {
-    let counts: Vec<String> = [
-        Kind::Changed,
-        Kind::New,
-        Kind::Failing,
-        Kind::Recovered,
-        Kind::Removed,
-    ]
-    .into_iter()
-    .filter(|&k| u.count(k) > 0)
-    .map(|k| format!("{} {}", u.count(k), k.as_str()))
-    .collect();
-    let mut what = if counts.is_empty() {
-        "nothing changed".to_string()
-    } else {
-        counts.join(", ")
-    };
+    let mut what = changes::tally(&u.events);
+    if what.is_empty() {
+        what = "nothing changed".into();
+    }
     let still = u.failing.saturating_sub(u.count(Kind::Failing));
     if still > 0 {
         what += &format!("; {still} still failing");
@@ -72,8 +49,7 @@ pub fn headline(u: &Update) -> String {
 
 /// The words of an event after its kind and id: title, versions, words, reason.
 pub fn describe(e: &Event) -> String {
-    let title = if e.title.is_empty() { &e.url } else { &e.title };
-    let mut s = clean(title);
+    let mut s = clean(e.name());
     match e.kind {
         Kind::Changed => {
             if let (Some(a), Some(r)) = (e.words_added, e.words_removed) {

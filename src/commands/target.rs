@@ -52,6 +52,9 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
         return Ok(rec);
     }
     let manifest = store.load_manifest()?;
+    // Every record is read at most once, and only when the cheaper ways found nothing.
+    let records = std::cell::OnceCell::new();
+    let all = || records.get_or_init(|| store.records());
     if let Some(want) = canonical::identity(target) {
         let same = |url: &str| canonical::identity(url).as_deref() == Some(want.as_str());
         let mut ids: Vec<String> = manifest
@@ -62,11 +65,10 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
             .collect();
         if ids.is_empty() {
             // Where the link led (a redirect, an arXiv PDF for its abstract page).
-            ids = store
-                .records()
-                .into_iter()
+            ids = all()
+                .iter()
                 .filter(|r| same(&r.url) || r.sources.iter().any(|s| same(&s.final_url)))
-                .map(|r| r.id)
+                .map(|r| r.id.clone())
                 .collect();
         }
         ids.dedup();
@@ -84,14 +86,14 @@ fn find_document(store: &Store, target: &str) -> Result<DocRecord> {
             ),
         }
     }
-    let records = store.records();
+    let records = all();
     let matches: Vec<&DocRecord> = records
         .iter()
         .filter(|r| target.len() >= 3 && r.id.starts_with(target))
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => bail!("{}", not_found(target, &records)),
+        [] => bail!("{}", not_found(target, records)),
         many => bail!(
             "{target:?} matches {} documents ({}); give more of the id",
             many.len(),

@@ -79,7 +79,7 @@ pub fn text(store: &Store, rec: &DocRecord, v: &Version) -> Result<String> {
     Ok(store.read_text(f)?)
 }
 
-pub use crate::changes::word_changes;
+pub use crate::changes::{paragraph_lines, word_changes};
 
 /// The newest kept version older than `to` (`to` itself when there is none).
 pub fn before(all: &[Version], to: u32) -> u32 {
@@ -88,13 +88,4 @@ pub fn before(all: &[Version], to: u32) -> u32 {
         .map(|v| v.version)
         .find(|&n| n < to)
         .unwrap_or(to)
-}
-
-/// A text's paragraphs as lines, for a line diff: the blank lines between paragraphs are not
-/// changes.
-pub fn paragraph_lines(t: &str) -> String {
-    t.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| format!("{l}\n"))
-        .collect()
 }

@@ -1,9 +1,8 @@
-//! Lists exported by the services people keep links in: Pocket (CSV, and the older
-//! `ril_export.html`), Instapaper, Raindrop.io and Readwise Reader (CSV), Pinboard (JSON), and
+//! Lists exported by the services people keep links in: Pocket (CSV; its older
+//! `ril_export.html` is a bookmark file, read by `outline.rs`), Instapaper, Raindrop.io and Readwise Reader (CSV), Pinboard (JSON), and
 //! the browsers' own bookmark files (Firefox's backup JSON, Chrome's `Bookmarks`). Each is read
 //! from its documented layout; folders and collections become sections, tags stay tags.
 
-use scraper::{Html, Selector};
 use serde_json::Value;
 
 use super::{Lines, ParsedList, Saved, add_tagged, collapse_ws, note_saved};
@@ -17,7 +16,7 @@ fn epoch(secs: i64) -> Option<String> {
 }
 
 /// A time cell as the service writes it: epoch seconds, or an ISO date kept as given.
-fn time_of(cell: &str) -> Option<String> {
+pub(super) fn time_of(cell: &str) -> Option<String> {
     let cell = cell.trim();
     if cell.is_empty() {
         return None;
@@ -28,7 +27,7 @@ fn time_of(cell: &str) -> Option<String> {
     }
 }
 
-fn saved(at: Option<String>, state: &str) -> Saved {
+pub(super) fn saved(at: Option<String>, state: &str) -> Saved {
     let state = state.trim();
     Saved {
         at,
@@ -75,7 +74,7 @@ pub fn csv_kind(first_line: &str) -> Option<CsvKind> {
 
 /// Splits a tags cell as each service writes it: `a|b` (Pocket), `a, b` (Raindrop),
 /// `['a', 'b']` (Readwise), `["a","b"]` (Instapaper).
-fn tags_of(cell: &str) -> Vec<String> {
+pub(super) fn tags_of(cell: &str) -> Vec<String> {
     cell.trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -131,23 +130,6 @@ pub fn csv(text: &str, kind: CsvKind) -> ParsedList {
             &tags_of(cell(tags)),
         );
         note_saved(&mut out, cell(url), saved(time_of(cell(time)), cell(state)));
-    }
-    out
-}
-
-/// Pocket's older `ril_export.html`: `<h1>Unread</h1><ul><li><a href time_added tags>`.
-pub fn pocket_html(text: &str) -> ParsedList {
-    let dom = Html::parse_document(text);
-    let links = Selector::parse("a[href]").expect("valid selector");
-    let mut out = ParsedList::default();
-    let mut lines = Lines::new(text);
-    for a in dom.select(&links) {
-        let href = a.value().attr("href").unwrap_or_default();
-        let tags = a.value().attr("tags").map(tags_of).unwrap_or_default();
-        let title = collapse_ws(&a.text().collect::<String>());
-        add_tagged(&mut out, href, &title, "", lines.find(href), &tags);
-        let at = a.value().attr("time_added").and_then(time_of);
-        note_saved(&mut out, href, saved(at, ""));
     }
     out
 }

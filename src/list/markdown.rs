@@ -255,11 +255,6 @@ mod tests {
         assert_eq!(list.entries.len(), 36, "{:#?}", list.entries);
         assert!(list.skipped.is_empty());
     }
-}
-
-#[cfg(test)]
-mod hashtag_tests {
-    use super::*;
 
     #[test]
     fn tags_after_a_link_on_its_line() {

@@ -162,7 +162,7 @@ pub fn read(
         Format::InstapaperCsv => exports::csv(text, exports::CsvKind::Instapaper),
         Format::RaindropCsv => exports::csv(text, exports::CsvKind::Raindrop),
         Format::ReadwiseCsv => exports::csv(text, exports::CsvKind::Readwise),
-        Format::PocketHtml => exports::pocket_html(text),
+        Format::PocketHtml => outline::bookmarks(text),
         Format::PinboardJson => {
             exports::pinboard(text).map_err(|reason| bad(name, format, reason))?
         }

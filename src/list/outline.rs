@@ -5,18 +5,34 @@
 use quick_xml::events::{BytesStart, Event};
 use scraper::{ElementRef, Html, Selector};
 
-use super::{Lines, ParsedList, add_link, collapse_ws};
+use super::{Lines, ParsedList, add_link, add_tagged, collapse_ws, exports, note_saved};
 
-/// A Netscape bookmark file: every `<A HREF>`, in its innermost folder (`<H3>`).
+/// A Netscape bookmark file: every `<A HREF>`, in its innermost folder (`<H3>`), with its
+/// `TAGS` and the time it was added (`ADD_DATE`; Pocket's `ril_export.html` says
+/// `time_added`), as browsers, Pinboard and Pocket write them.
 pub fn bookmarks(text: &str) -> ParsedList {
     let dom = Html::parse_document(text);
     let links = Selector::parse("a[href]").expect("valid selector");
     let mut out = ParsedList::default();
     let mut lines = Lines::new(text);
     for a in dom.select(&links) {
-        let href = a.value().attr("href").unwrap_or_default();
+        let el = a.value();
+        let href = el.attr("href").unwrap_or_default();
         let title = collapse_ws(&a.text().collect::<String>());
-        add_link(&mut out, href, &title, &folder_of(a), lines.find(href));
+        let tags = el.attr("tags").map(exports::tags_of).unwrap_or_default();
+        add_tagged(
+            &mut out,
+            href,
+            &title,
+            &folder_of(a),
+            lines.find(href),
+            &tags,
+        );
+        let at = el
+            .attr("add_date")
+            .or(el.attr("time_added"))
+            .and_then(exports::time_of);
+        note_saved(&mut out, href, exports::saved(at, ""));
     }
     out
 }
@@ -189,5 +205,19 @@ mod tests {
         let truncated = &xml[..xml.len() / 2];
         assert!(opml(truncated).is_err());
         assert!(opml("<?xml version=\"1.0\"?><rss></rss>").is_err());
+    }
+
+    /// Firefox's and Pinboard's bookmark HTML carry `TAGS` and `ADD_DATE`: kept.
+    #[test]
+    fn bookmark_tags_and_dates_are_kept() {
+        let html = "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n<DT><H3>Papers</H3>\n<DL><p>\n<DT><A HREF=\"https://a.org/\" ADD_DATE=\"1690000000\" TAGS=\"rlhf,evals\">A</A>\n</DL><p>\n</DL>\n";
+        let parsed = bookmarks(html);
+        let e = &parsed.entries[0];
+        assert_eq!(e.section, "Papers");
+        assert_eq!(e.tags, ["rlhf", "evals"]);
+        assert_eq!(
+            e.saved.as_ref().and_then(|s| s.at.as_deref()),
+            Some("2023-07-22T04:26:40Z")
+        );
     }
 }

@@ -29,7 +29,7 @@ use thiserror::Error;
 use crate::library::{Library, Snapshot};
 pub use ranking::Ranking;
 pub use similar::similar;
-pub use snippet::match_ranges;
+pub use snippet::{lead, match_ranges};
 
 /// Default number of hits.
 pub const DEFAULT_LIMIT: usize = 10;

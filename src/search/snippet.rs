@@ -16,7 +16,7 @@ use crate::analysis::{analyze, lower_for, needles};
 use crate::index::{LibraryIndex, stored_str, stored_text};
 
 /// Longest snippet, in characters.
-const SNIPPET_CHARS: usize = 220;
+pub const SNIPPET_CHARS: usize = 220;
 /// Snippets are cut from a window this wide around the best place in the body, found by a
 /// plain substring scan: tokenising whole bodies (papers run to 100 KB) costs milliseconds.
 pub(super) const SNIPPET_WINDOW_BYTES: usize = 1_500;
@@ -179,7 +179,7 @@ pub(super) fn snippet_window<'a>(body: &'a str, needles: &[String]) -> &'a str {
 }
 
 /// The first `n` characters of a body, on one line.
-fn lead(body: &str, n: usize) -> String {
+pub fn lead(body: &str, n: usize) -> String {
     body.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

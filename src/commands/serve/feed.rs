@@ -26,7 +26,6 @@ pub fn target(e: &Event) -> String {
 }
 
 fn title(e: &Event) -> String {
-    let name = if e.title.is_empty() { &e.url } else { &e.title };
     let what = match e.kind {
         Kind::New => "New",
         Kind::Changed => "Changed",
@@ -34,7 +33,7 @@ fn title(e: &Event) -> String {
         Kind::Recovered => "Recovered",
         Kind::Removed => "No longer listed",
     };
-    format!("{what}: {}", crate::output::clean(name))
+    format!("{what}: {}", crate::output::clean(e.name()))
 }
 
 fn summary(e: &Event) -> String {
@@ -173,7 +172,7 @@ pub fn page(updates: &[Update]) -> Markup {
 
 fn sorted(events: &[Event]) -> Vec<&Event> {
     let mut v: Vec<&Event> = events.iter().collect();
-    v.sort_by_key(|e| crate::commands::changes::order(e.kind));
+    v.sort_by_key(|e| e.kind);
     v
 }
 

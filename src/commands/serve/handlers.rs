@@ -244,8 +244,13 @@ pub async fn doc_page(State(app): State<Arc<App>>, DocId(id): DocId, p: Params) 
     let worker = app.clone();
     app.on_pool(false, move || {
         let Some(rec) = record(&worker.store, &id) else {
-            // `/doc/<any spelling of a link>`: to the document's own address.
-            return match crate::commands::target::document(&worker.store, &id) {
+            // `/doc/<any spelling of a link>`: to the document's own address. Only what names
+            // a page is looked up, so a mistyped id costs no scan of the library.
+            let link = crate::list::canonical::identity(&id).is_some();
+            return match link
+                .then(|| crate::commands::target::document(&worker.store, &id))
+                .flatten()
+            {
                 Some(rec) => Redirect::to(&format!("/doc/{}", rec.id)).into_response(),
                 None => no_document(),
             };

@@ -151,14 +151,7 @@ pub fn run(cfg: &Config, settings: &UpdateSettings) -> Result<Report> {
                 entries: entries
                     .iter()
                     .zip(ids)
-                    .map(|(e, id)| ManifestEntry {
-                        id,
-                        url: e.url.clone(),
-                        link_text: e.link_text.clone(),
-                        section: e.section.clone(),
-                        tags: e.tags.clone(),
-                        saved: e.saved.clone(),
-                    })
+                    .map(|(e, id)| ManifestEntry::listed(e, id))
                     .collect(),
             };
             store.save_manifest(&manifest)?;
@@ -287,14 +280,7 @@ pub fn add(
     let added: Vec<ManifestEntry> = new
         .iter()
         .zip(ids)
-        .map(|(e, id)| ManifestEntry {
-            id,
-            url: e.url.clone(),
-            link_text: e.link_text.clone(),
-            section: e.section.clone(),
-            tags: e.tags.clone(),
-            saved: e.saved.clone(),
-        })
+        .map(|(e, id)| ManifestEntry::listed(e, id))
         .collect();
     manifest.entries.extend(added.iter().cloned());
     store.save_manifest(&manifest)?;
@@ -585,22 +571,9 @@ pub fn print_report(r: &Report, cfg: &Config) {
     }
     println!("{line}");
     if !r.events.is_empty() {
-        let counts: Vec<String> = [
-            Kind::New,
-            Kind::Changed,
-            Kind::Failing,
-            Kind::Recovered,
-            Kind::Removed,
-        ]
-        .into_iter()
-        .filter_map(|k| {
-            let n = r.events.iter().filter(|e| e.kind == k).count();
-            (n > 0).then(|| format!("{n} {}", k.as_str()))
-        })
-        .collect();
         println!(
             "what changed: {} — see `rl-search changes`",
-            counts.join(", ")
+            changes::tally(&r.events)
         );
     }
     if let Some(e) = &r.embedded {
