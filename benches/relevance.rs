@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use rl_search::commands::update::{self, UpdateSettings};
 use rl_search::config::Config;
-use rl_search::search::{self, Ranking, SearchOptions};
+use rl_search::search::{self, QueryVector, Ranking, SearchOptions};
 
 /// Query id → text.
 type Queries = HashMap<String, String>;
@@ -472,7 +472,7 @@ fn main() {
         for (qid, text) in &qs {
             let opts = SearchOptions {
                 mode,
-                query_vector: vectors.get(qid).cloned(),
+                query_vector: vectors.get(qid).cloned().map(QueryVector::ready),
                 ..opts.clone()
             };
             match search::search_with(&snap, text, &opts, &r) {

@@ -18,7 +18,7 @@ use crate::vectors::Vectors;
 pub struct Library {
     pub index: LibraryIndex,
     neighbours: Mutex<Option<Arc<Neighbours>>>,
-    /// The passage vectors, and the time and size of the layout they were read with.
+    /// The passage vectors, and the time and size of the scan file they were read from.
     vectors: Mutex<Option<(FileStamp, Option<Arc<Vectors>>)>>,
 }
 
@@ -80,7 +80,7 @@ impl Library {
 
     fn vectors(&self) -> Option<Arc<Vectors>> {
         let root = self.index.dir()?.parent()?;
-        let stamp = std::fs::metadata(crate::vectors::dir(root).join("layout.bin"))
+        let stamp = std::fs::metadata(crate::vectors::dir(root).join("scan.bin"))
             .and_then(|m| Ok((m.modified()?, m.len())))
             .ok();
         let mut slot = self.vectors.lock().unwrap_or_else(|e| e.into_inner());

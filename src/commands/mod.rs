@@ -89,10 +89,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     let cfg = Config::resolve(&cli);
     match cli.command {
         Some(Command::Update(args)) => update::command(&cfg, &args),
-        Some(Command::Search(args)) => {
-            search::tune_allocator(&cfg, &args);
-            search::command(&cfg, &args)
-        }
+        Some(Command::Search(args)) => search::command(&cfg, &args),
         Some(Command::Read(args)) => read::command(&cfg, &args),
         Some(Command::Status(args)) => status::command(&cfg, &args),
         Some(Command::Extract(args)) => extract::command(&cfg, &args),
@@ -128,10 +125,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
                 "nothing to do: give a query (rl-search \"scaling laws\") or a command (rl-search --help)"
             )
         }
-        None => {
-            search::tune_allocator(&cfg, &cli.search);
-            search::command(&cfg, &cli.search)
-        }
+        None => search::command(&cfg, &cli.search),
     }
 }
 

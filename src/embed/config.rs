@@ -6,7 +6,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use candle_transformers::models::bert::Config as BertConfig;
+use super::bert::BertConfig;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

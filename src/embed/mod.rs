@@ -1,32 +1,29 @@
 //! Sentence embeddings, in-process: a sentence-transformers model of the BERT family, read
 //! from a folder in the Hugging Face layout (`config.json`, `tokenizer.json`,
-//! `model.safetensors`, `1_Pooling/config.json`), run on the CPU with candle (pure Rust, the
-//! model code is candle-transformers' BERT, as in candle's own BERT example). Texts are
-//! tokenised without the tokenizer's own padding and truncation (all-MiniLM-L6-v2 ships one
-//! that cuts at 128 word pieces, which costs 0.02 nDCG@10 on SciFact), cut at the model's
-//! `max_seq_length`, sorted by length and padded on the right per batch; the output is
-//! pooled (mean or CLS, as the pooling config says) and L2-normalised, so a dot product is
-//! the cosine.
+//! `model.safetensors`, `1_Pooling/config.json`), run on the CPU by [`bert`] (pure Rust, over
+//! the mapped weights, with `gemm`'s matrix kernels). Texts are tokenised without the
+//! tokenizer's own padding and truncation (all-MiniLM-L6-v2 ships one that cuts at 128 word
+//! pieces, which costs 0.02 nDCG@10 on SciFact) and cut at the model's `max_seq_length`; the
+//! output is pooled (mean or CLS, as the pooling config says) and L2-normalised, so a dot
+//! product is the cosine.
 //!
 //! What differs between models is configuration, not code: pooling from
 //! `1_Pooling/config.json`, the length from `sentence_bert_config.json`, and the prefixes some
 //! models need (`query: ` / `passage: ` for e5, an instruction for bge queries) from the
 //! `prompts` of `config_sentence_transformers.json` or an `rl-search.json` beside them.
 
+pub mod bert;
 mod config;
 pub mod tiny;
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::BertModel;
 use thiserror::Error;
 use tokenizers::Tokenizer;
 
 pub use config::{ModelConfig, Pooling};
 
-/// Texts run through the network together; sorted by length first, so padding is small.
+/// Texts run through the network together (packed end to end, not padded).
 pub const BATCH: usize = 32;
 
 #[derive(Debug, Error)]
@@ -37,46 +34,27 @@ pub enum EmbedError {
     Missing { dir: PathBuf, what: String },
     #[error("cannot read {path}: {reason}")]
     Config { path: PathBuf, reason: String },
-    #[error("cannot load the weights in {path}: {source}")]
-    Weights {
-        path: PathBuf,
-        source: candle_core::Error,
-    },
-    #[error("the model failed on a batch of text: {0}")]
-    Run(#[from] candle_core::Error),
     #[error("the tokenizer failed: {0}")]
     Tokenize(String),
 }
 
 /// A loaded model.
 pub struct Model {
-    bert: BertModel,
+    bert: bert::Bert,
     tokenizer: Tokenizer,
     config: ModelConfig,
-    device: Device,
 }
 
 impl Model {
     /// Loads the model in `dir`.
     pub fn load(dir: &Path) -> Result<Model, EmbedError> {
         let config = ModelConfig::read(dir)?;
-        // The tokenizer's JSON is parsed on a second core while the weights are read: the two
-        // take 18 and 50 ms of a search's model load.
-        let (tokenizer, bert) = std::thread::scope(|s| {
-            let tokenizer = s.spawn(|| load_tokenizer(dir, config.max_tokens));
-            let bert = load_weights(dir, &config);
-            let tokenizer = tokenizer.join().unwrap_or_else(|_| {
-                Err(EmbedError::Tokenize(
-                    "the tokenizer could not be read".into(),
-                ))
-            });
-            (tokenizer, bert)
-        });
+        let bert = bert::Bert::load(&dir.join("model.safetensors"), &config.bert)?;
+        let tokenizer = load_tokenizer(dir, config.max_tokens)?;
         Ok(Model {
-            bert: bert?,
-            tokenizer: tokenizer?,
+            bert,
+            tokenizer,
             config,
-            device: Device::Cpu,
         })
     }
 
@@ -114,52 +92,41 @@ impl Model {
                 .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
             encoded.push(e.get_ids().to_vec());
         }
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encoded[i].len());
-        let mut out = vec![vec![]; texts.len()];
-        for batch in order.chunks(BATCH) {
-            let vectors = self.run_batch(batch.iter().map(|&i| encoded[i].as_slice()))?;
-            for (&i, v) in batch.iter().zip(vectors) {
-                out[i] = v;
-            }
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in encoded.chunks(BATCH) {
+            out.extend(self.run_batch(batch));
         }
         Ok(out)
     }
 
-    /// One forward pass over texts of similar length, padded on the right.
-    fn run_batch<'a>(
-        &self,
-        ids: impl Iterator<Item = &'a [u32]> + Clone,
-    ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let n = ids.clone().count();
-        let len = ids.clone().map(<[u32]>::len).max().unwrap_or(0).max(1);
-        let mut flat = Vec::with_capacity(n * len);
-        let mut mask = Vec::with_capacity(n * len);
-        for seq in ids {
-            flat.extend_from_slice(seq);
-            flat.extend(std::iter::repeat_n(0, len - seq.len()));
-            mask.extend(std::iter::repeat_n(1u32, seq.len()));
-            mask.extend(std::iter::repeat_n(0u32, len - seq.len()));
-        }
-        let input = Tensor::from_vec(flat, (n, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let types = input.zeros_like()?;
-        let hidden = self.bert.forward(&input, &types, Some(&mask))?;
-        let pooled = match self.config.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-            Pooling::Mean => {
-                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let sum = hidden.broadcast_mul(&m)?.sum(1)?;
-                let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-                sum.broadcast_div(&count)?
+    /// One forward pass, then each text's vector: pooled over its tokens, unit length.
+    fn run_batch(&self, ids: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let texts: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        let hidden = self.bert.forward(&texts);
+        let h = self.dim();
+        let mut at = 0;
+        let mut out = Vec::with_capacity(ids.len());
+        for t in &texts {
+            let rows = &hidden[at * h..(at + t.len()) * h];
+            at += t.len();
+            let mut v = vec![0f32; h];
+            match self.config.pooling {
+                Pooling::Cls => v.copy_from_slice(&rows[..h.min(rows.len())]),
+                Pooling::Mean => {
+                    for r in rows.chunks_exact(h) {
+                        for (s, x) in v.iter_mut().zip(r) {
+                            *s += x;
+                        }
+                    }
+                }
             }
-        };
-        let norm = pooled
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12, f64::MAX)?;
-        Ok(pooled.broadcast_div(&norm)?.to_vec2::<f32>()?)
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            for x in &mut v {
+                *x /= norm;
+            }
+            out.push(v);
+        }
+        out
     }
 }
 
@@ -178,21 +145,6 @@ fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokenizer, EmbedError
         }))
         .map_err(|e| bad(&e))?;
     Ok(tokenizer)
-}
-
-fn load_weights(dir: &Path, config: &ModelConfig) -> Result<BertModel, EmbedError> {
-    let weights = dir.join("model.safetensors");
-    // Safety: the weights file is mapped read-only; a file changed under a running search
-    // is the user's doing, as with any memory-mapped index.
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
-        .map_err(|source| EmbedError::Weights {
-            path: weights.clone(),
-            source,
-        })?;
-    BertModel::load(vb, &config.bert).map_err(|source| EmbedError::Weights {
-        path: weights.clone(),
-        source,
-    })
 }
 
 /// Keeps glibc from handing each large buffer back to the system when it is freed: every

@@ -5,9 +5,6 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
-use candle_nn::{VarBuilder, VarMap};
-use candle_transformers::models::bert::{BertModel, Config};
 use serde_json::json;
 
 /// Writes the model to `dir` (created). `words` become the vocabulary, lower-cased.
@@ -69,12 +66,87 @@ pub fn write(dir: &Path, words: &[&str]) -> anyhow::Result<()> {
         dir.join("sentence_bert_config.json"),
         br#"{"max_seq_length": 64, "do_lower_case": false}"#,
     )?;
-    // Random weights under the names BERT checkpoints use: the model's own loader creates
-    // each one it asks for, and the map writes them out.
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let cfg: Config = serde_json::from_value(config)?;
-    BertModel::load(vb, &cfg)?;
-    varmap.save(dir.join("model.safetensors"))?;
+    // Random weights under the names BERT checkpoints use.
+    let mut seed = [0u8; 8];
+    getrandom::fill(&mut seed)?;
+    write_weights(
+        &dir.join("model.safetensors"),
+        vocab.len(),
+        u64::from_le_bytes(seed),
+    )?;
+    Ok(())
+}
+
+/// The parameters of a 2-layer, 32-dimension BERT and their shapes.
+fn parameters(vocab: usize) -> Vec<(String, Vec<usize>)> {
+    let (h, i) = (32, 64);
+    let mut out = vec![
+        (
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![vocab, h],
+        ),
+        ("embeddings.position_embeddings.weight".into(), vec![128, h]),
+        ("embeddings.token_type_embeddings.weight".into(), vec![2, h]),
+        ("embeddings.LayerNorm.weight".into(), vec![h]),
+        ("embeddings.LayerNorm.bias".into(), vec![h]),
+    ];
+    for l in 0..2 {
+        let p = format!("encoder.layer.{l}");
+        for (name, o, n) in [
+            ("attention.self.query", h, h),
+            ("attention.self.key", h, h),
+            ("attention.self.value", h, h),
+            ("attention.output.dense", h, h),
+            ("intermediate.dense", i, h),
+            ("output.dense", h, i),
+        ] {
+            out.push((format!("{p}.{name}.weight"), vec![o, n]));
+            out.push((format!("{p}.{name}.bias"), vec![o]));
+        }
+        for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            out.push((format!("{p}.{name}.weight"), vec![h]));
+            out.push((format!("{p}.{name}.bias"), vec![h]));
+        }
+    }
+    out
+}
+
+/// A safetensors file (an 8-byte header length, a JSON header, little-endian f32 data) of
+/// random values: layer norms' weights near 1, everything else small.
+fn write_weights(path: &Path, vocab: usize, mut seed: u64) -> anyhow::Result<()> {
+    let mut rnd = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let mut header = serde_json::Map::new();
+    let mut data: Vec<u8> = vec![];
+    for (name, shape) in parameters(vocab) {
+        let n: usize = shape.iter().product();
+        let start = data.len();
+        let norm_weight = name.contains("LayerNorm.weight");
+        for _ in 0..n {
+            let v = if norm_weight {
+                1.0 + 0.2 * rnd()
+            } else {
+                0.4 * rnd()
+            };
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        header.insert(
+            name,
+            json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+        );
+    }
+    let mut head = serde_json::to_vec(&header)?;
+    // Data starts 8-byte aligned, as the format's writers do.
+    while (8 + head.len()) % 8 != 0 {
+        head.push(b' ');
+    }
+    let mut out = (head.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&data);
+    std::fs::write(path, out)?;
     Ok(())
 }

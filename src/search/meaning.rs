@@ -51,8 +51,10 @@ pub fn fuse(
     let mut dense: Vec<(f32, DocAddress)> = vec![];
     let mut passages = HashMap::new();
     for n in vectors.nearest(&query, r.fusion_depth.max(1)) {
-        let d = &vectors.docs[n.doc];
-        let id = TermQuery::new(Term::from_field_text(f.id, &d.id), IndexRecordOption::Basic);
+        let id = TermQuery::new(
+            Term::from_field_text(f.id, vectors.id(n.doc)),
+            IndexRecordOption::Basic,
+        );
         let Some(&(_, addr)) = searcher
             .search(
                 &id,
@@ -80,7 +82,7 @@ pub fn fuse(
             addr,
             BestPassage {
                 range: n.passage,
-                text_key: d.text_key,
+                text_key: vectors.text_key(n.doc),
             },
         );
     }

@@ -22,6 +22,7 @@ pub mod skim;
 pub mod snippet;
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use thiserror::Error;
@@ -65,7 +66,7 @@ pub struct SearchOptions {
     /// Lexical, hybrid or meaning ranking.
     pub mode: Mode,
     /// The query's vector, from the model the library's passages were embedded with.
-    pub query_vector: Option<Vec<f32>>,
+    pub query_vector: Option<QueryVector>,
     /// Hits ranked, counting those skipped by `offset`.
     pub limit: usize,
     /// Ranked hits skipped (a later page): no snippet is made for them.
@@ -75,6 +76,44 @@ pub struct SearchOptions {
     pub host: Option<String>,
     /// Only documents with every one of these tags.
     pub tags: Vec<String>,
+}
+
+/// A query's vector, given or still being computed: a search from the command line loads the
+/// model and embeds the query on one core while the lexical ranking runs on the other, and
+/// waits for the vector only when it fuses.
+#[derive(Debug, Clone)]
+pub struct QueryVector(Arc<OnceLock<Option<Vec<f32>>>>);
+
+/// Gives a pending [`QueryVector`] its value; dropped without one (an error, a panic), the
+/// vector is "none" and the search stays lexical rather than wait forever.
+pub struct QueryVectorSetter(Arc<OnceLock<Option<Vec<f32>>>>);
+
+impl QueryVector {
+    pub fn ready(v: Vec<f32>) -> QueryVector {
+        QueryVector(Arc::new(OnceLock::from(Some(v))))
+    }
+
+    pub fn pending() -> (QueryVector, QueryVectorSetter) {
+        let cell = Arc::new(OnceLock::new());
+        (QueryVector(cell.clone()), QueryVectorSetter(cell))
+    }
+
+    /// The vector, once it is there (`None`: it could not be made).
+    pub fn wait(&self) -> Option<&[f32]> {
+        self.0.wait().as_deref()
+    }
+}
+
+impl QueryVectorSetter {
+    pub fn set(self, v: Option<Vec<f32>>) {
+        let _ = self.0.set(v);
+    }
+}
+
+impl Drop for QueryVectorSetter {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
+    }
 }
 
 /// One ranked result.
@@ -181,7 +220,9 @@ pub fn search_with(
         }
     }
     let mut passages = Default::default();
-    if let Some((q, vectors)) = meaning {
+    if let Some((q, vectors)) = meaning
+        && let Some(q) = q.wait()
+    {
         ranked.truncate(keep);
         let fused = meaning::fuse(&plan, snap, vectors, ranked, q, opts.mode, r)?;
         ranked = fused.ranked;

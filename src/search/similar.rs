@@ -37,11 +37,11 @@ pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit
         let mut ranked = vec![];
         let mut passages = std::collections::HashMap::new();
         for n in vectors.nearest(&v, limit.max(1) + 1) {
-            let d = &vectors.docs[n.doc];
-            if d.id == id {
+            let other = vectors.id(n.doc);
+            if other == id {
                 continue;
             }
-            let q = TermQuery::new(Term::from_field_text(f.id, &d.id), IndexRecordOption::Basic);
+            let q = TermQuery::new(Term::from_field_text(f.id, other), IndexRecordOption::Basic);
             if let Some(&(_, a)) = searcher
                 .search(&q, &TopDocs::with_limit(1).order_by_score())?
                 .first()
@@ -51,7 +51,7 @@ pub fn similar(snap: &Snapshot, id: &str, limit: usize) -> Result<Option<Vec<Hit
                     a,
                     super::meaning::BestPassage {
                         range: n.passage,
-                        text_key: d.text_key,
+                        text_key: vectors.text_key(n.doc),
                     },
                 );
             }

@@ -517,7 +517,7 @@ impl App {
             .and_then(|_| model.embed_queries(&[q]).ok()?.pop());
         if let Some(v) = vector {
             opts.mode = search::Mode::Hybrid;
-            opts.query_vector = Some(v);
+            opts.query_vector = Some(search::QueryVector::ready(v));
         }
         search::search(&snap, q, &opts)
     }

@@ -11,11 +11,14 @@
 //!   size of f32, and its rounding (2⁻¹¹ relative) moves a cosine by about 10⁻⁴.
 //! - `layout.bin` says which passages each current document has (record, byte range in its
 //!   text, and the digest of that text), written whole and atomically at every checkpoint.
+//! - `scan.bin` ([`scan`]) is what a search reads: the current passages' vectors in int8,
+//!   mapped, made from the two above when an embedding ends.
+
+pub mod scan;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use half::f16;
@@ -24,6 +27,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 const MAGIC: &[u8; 8] = b"rlvec01\n";
+pub use scan::{Nearest, Vectors};
+
 const LAYOUT_MAGIC: &[u8; 8] = b"rllay01\n";
 
 #[derive(Debug, Error)]
@@ -140,7 +145,7 @@ impl VectorStore {
                 });
             }
             _ => {
-                for f in ["vectors.bin", "layout.bin"] {
+                for f in ["vectors.bin", "layout.bin", "scan.bin"] {
                     let _ = std::fs::remove_file(dir.join(f));
                 }
                 crate::store::atomic_write(
@@ -209,6 +214,16 @@ impl VectorStore {
         r
     }
 
+    /// Ends an embedding: a last checkpoint, then the scan file searches read, made for
+    /// `layout`.
+    pub fn finish(&mut self, model: &ModelInfo, layout: &[DocPassages]) -> Result<(), VectorError> {
+        self.checkpoint(layout)?;
+        let records = Records::open(&self.dir, self.dim).ok_or_else(|| {
+            io(&self.dir.join("vectors.bin"))(std::io::Error::other("cannot map the file"))
+        })?;
+        scan::write(&self.dir, model, layout, |r| records.get(r))
+    }
+
     /// Writes the new vectors and syncs them, then the layout of the documents done so far.
     pub fn checkpoint(&mut self, layout: &[DocPassages]) -> Result<(), VectorError> {
         let path = self.dir.join("vectors.bin");
@@ -237,107 +252,40 @@ fn write_layout(dir: &Path, docs: &[DocPassages]) -> Result<(), VectorError> {
     Ok(crate::store::atomic_write(&dir.join("layout.bin"), &out)?)
 }
 
-/// The reader's side, for search: every current passage's vector in memory, as f32 (the scan
-/// over every passage is then plain multiply-adds; converting f16 on the fly made it several
-/// times slower).
-pub struct Vectors {
-    pub model: ModelInfo,
-    /// `dim` values per record.
-    values: Vec<f32>,
-    pub docs: Vec<DocPassages>,
+/// `vectors.bin` read by record (mapped): for making the scan file, and for checking vectors
+/// against a model (`examples/embed_bench.rs`).
+pub struct Records {
+    map: memmap2::Mmap,
+    dim: usize,
 }
 
-/// A document's best passage for a query.
-#[derive(Debug, Clone)]
-pub struct Nearest {
-    pub doc: usize,
-    pub score: f32,
-    pub passage: Range<usize>,
-}
-
-impl Vectors {
-    /// The library's vectors, or `None` when it has none (or they cannot be read).
-    pub fn open(library: &Path) -> Option<Vectors> {
-        let model = model_of(library)?;
-        let dir = dir(library);
-        let bytes = std::fs::read(dir.join("vectors.bin")).ok()?;
-        if bytes.len() < 12 || &bytes[..8] != MAGIC {
-            return None;
-        }
-        let rec = record_len(model.dim);
-        let count = (bytes.len() - 12) / rec;
-        let mut values = Vec::with_capacity(count * model.dim);
-        for i in 0..count {
-            let at = 12 + i * rec + 16;
-            values.extend(
-                bytes[at..at + 2 * model.dim]
-                    .chunks_exact(2)
-                    .map(|c| f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
-            );
-        }
-        let docs = read_layout(&dir.join("layout.bin"), count as u32)?;
-        Some(Vectors {
-            model,
-            values,
-            docs,
-        })
+impl Records {
+    /// The records of the vectors folder `dir` ([`dir`]), each of `dim` values.
+    pub fn open(dir: &Path, dim: usize) -> Option<Records> {
+        let f = File::open(dir.join("vectors.bin")).ok()?;
+        // SAFETY: records are only ever appended; the bytes of those already synced (all a
+        // layout names) do not change while mapped.
+        let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+        (map.len() >= 12 && &map[..8] == MAGIC).then_some(Records { map, dim })
     }
 
-    fn vector(&self, record: u32) -> &[f32] {
-        let d = self.model.dim;
-        &self.values[record as usize * d..(record as usize + 1) * d]
+    /// The record with the key `k`, if any (a scan of every key: for tools, not searches).
+    pub fn find(&self, k: &Key) -> Option<u32> {
+        let rec = record_len(self.dim);
+        (0..(self.map.len().saturating_sub(12) / rec))
+            .find(|i| &self.map[12 + i * rec..12 + i * rec + 16] == k)
+            .map(|i| i as u32)
     }
 
-    /// A document's own vector: the normalised mean of its passages' (`None`: not embedded).
-    pub fn document_vector(&self, id: &str) -> Option<Vec<f32>> {
-        let d = self.docs.iter().find(|d| d.id == id)?;
-        let mut sum = vec![0f32; self.model.dim];
-        for p in &d.passages {
-            for (s, &x) in sum.iter_mut().zip(self.vector(p.record)) {
-                *s += x;
-            }
-        }
-        let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
-        (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
-    }
-
-    /// The vector of a document's passage nearest `q`, as f32 (`None`: no such document).
-    pub fn best_passage_vector(&self, id: &str, q: &[f32]) -> Option<Vec<f32>> {
-        let d = self.docs.iter().find(|d| d.id == id)?;
-        let mut best: Option<(f32, Vec<f32>)> = None;
-        for p in &d.passages {
-            let v: Vec<f32> = self.vector(p.record).to_vec();
-            let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
-            if best.as_ref().is_none_or(|(t, _)| s > *t) {
-                best = Some((s, v));
-            }
-        }
-        best.map(|(_, v)| v)
-    }
-
-    /// Each document's best passage for the query vector `q`, best first, at most `k`.
-    pub fn nearest(&self, q: &[f32], k: usize) -> Vec<Nearest> {
-        let mut best: Vec<Nearest> = Vec::with_capacity(self.docs.len());
-        for (i, d) in self.docs.iter().enumerate() {
-            let mut top: Option<(f32, &Placed)> = None;
-            for p in &d.passages {
-                let v = self.vector(p.record);
-                let s: f32 = v.iter().zip(q).map(|(a, b)| a * b).sum();
-                if top.is_none_or(|(t, _)| s > t) {
-                    top = Some((s, p));
-                }
-            }
-            if let Some((score, p)) = top {
-                best.push(Nearest {
-                    doc: i,
-                    score,
-                    passage: p.start as usize..p.end as usize,
-                });
-            }
-        }
-        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
-        best.truncate(k);
-        best
+    pub fn get(&self, record: u32) -> Option<Vec<f32>> {
+        let at = 12 + record as usize * record_len(self.dim) + 16;
+        let bytes = self.map.get(at..at + 2 * self.dim)?;
+        Some(
+            bytes
+                .chunks_exact(2)
+                .map(|c| f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32())
+                .collect(),
+        )
     }
 }
 
@@ -439,7 +387,7 @@ mod tests {
 
         let v = Vectors::open(lib.path()).unwrap();
         let near = v.nearest(&unit(&[0.1, 1.0, 0.0]), 5);
-        assert_eq!(v.docs[near[0].doc].id, "d2");
+        assert_eq!(v.id(near[0].doc), "d2");
         assert_eq!(near[0].passage, 3..9);
         assert!((near[0].score - 0.99).abs() < 0.02, "{}", near[0].score);
 
