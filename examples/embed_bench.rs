@@ -11,7 +11,7 @@ use rl_search::index::{LibraryIndex, stored_str};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(lib), Some(model)) = (args.first(), args.get(1)) else {
+    let (Some(lib), Some(model_dir)) = (args.first(), args.get(1)) else {
         eprintln!("usage: embed_bench LIBRARY MODEL_DIR [N]");
         std::process::exit(2);
     };
@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
     let lib = Path::new(lib);
     rl_search::embed::keep_freed_memory();
     let t = Instant::now();
-    let model = rl_search::embed::Model::load(Path::new(model))?;
+    let model = rl_search::embed::Model::load(Path::new(model_dir))?;
     let load = t.elapsed().as_secs_f64() * 1000.0;
     let index = LibraryIndex::open_existing(&lib.join("tantivy"))?.expect("an index");
     let searcher = index.searcher()?;
@@ -38,6 +38,30 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
+    // The fast BERT tokenizer against the tokenizers crate, on every passage.
+    let mut general = tokenizers::Tokenizer::from_file(Path::new(model_dir).join("tokenizer.json"))
+        .map_err(anyhow::Error::msg)?;
+    general.with_padding(None);
+    general
+        .with_truncation(Some(tokenizers::TruncationParams {
+            max_length: model.config().max_tokens,
+            ..Default::default()
+        }))
+        .map_err(anyhow::Error::msg)?;
+    let differ = texts
+        .iter()
+        .filter(|t| {
+            model.token_ids(t).ok()
+                != general
+                    .encode(t.as_str(), true)
+                    .ok()
+                    .map(|e| e.get_ids().to_vec())
+        })
+        .count();
+    println!(
+        "tokens differ from the tokenizers crate's on {differ} of {} passages",
+        texts.len()
+    );
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let t = Instant::now();
     let vectors = model.embed_passages(&refs)?;

@@ -283,9 +283,9 @@ impl Bert {
     }
 
     /// Maps every weight the first forward pass reads in one call per matrix, rather than
-    /// fault them in page by page (10,000 faults for all-MiniLM-L6-v2's layers: a quarter
-    /// of a search's first query). The word embeddings are left alone: a query reads a few
-    /// of their 30,522 rows.
+    /// fault them in during it (a search's whole process, SciFact: about 47 → 37 ms inside
+    /// the command). The word embeddings are left alone: a query reads a few of their 30,522
+    /// rows.
     pub fn prefetch(&self) {
         let mut slots = vec![
             self.position,

@@ -15,6 +15,7 @@
 pub mod bert;
 mod config;
 pub mod tiny;
+mod wordpiece;
 
 use std::path::{Path, PathBuf};
 
@@ -41,8 +42,14 @@ pub enum EmbedError {
 /// A loaded model.
 pub struct Model {
     bert: bert::Bert,
-    tokenizer: Tokenizer,
+    tokenizer: Tokens,
     config: ModelConfig,
+}
+
+/// BERT's own tokenizer when the model has one (read in 2 ms), the general one otherwise.
+enum Tokens {
+    WordPiece(wordpiece::WordPiece),
+    General(Box<Tokenizer>),
 }
 
 impl Model {
@@ -51,6 +58,7 @@ impl Model {
         let config = ModelConfig::read(dir)?;
         let bert = bert::Bert::load(&dir.join("model.safetensors"), &config.bert)?;
         let tokenizer = load_tokenizer(dir, config.max_tokens)?;
+        bert.prefetch();
         Ok(Model {
             bert,
             tokenizer,
@@ -83,14 +91,22 @@ impl Model {
         self.embed(texts, &self.config.passage_prefix)
     }
 
+    /// The word pieces the model reads for `text` (cut at its length), special tokens included.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
+        Ok(match &self.tokenizer {
+            Tokens::WordPiece(w) => w.encode(text, self.config.max_tokens),
+            Tokens::General(g) => g
+                .encode(text, true)
+                .map_err(|e| EmbedError::Tokenize(e.to_string()))?
+                .get_ids()
+                .to_vec(),
+        })
+    }
+
     fn embed(&self, texts: &[&str], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut encoded = Vec::with_capacity(texts.len());
         for t in texts {
-            let e = self
-                .tokenizer
-                .encode(format!("{prefix}{t}"), true)
-                .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
-            encoded.push(e.get_ids().to_vec());
+            encoded.push(self.token_ids(&format!("{prefix}{t}"))?);
         }
         let mut out = Vec::with_capacity(texts.len());
         for batch in encoded.chunks(BATCH) {
@@ -130,13 +146,17 @@ impl Model {
     }
 }
 
-fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokenizer, EmbedError> {
+fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokens, EmbedError> {
     let path = dir.join("tokenizer.json");
     let bad = |e: &dyn std::fmt::Display| EmbedError::Config {
         path: path.clone(),
         reason: e.to_string(),
     };
-    let mut tokenizer = Tokenizer::from_file(&path).map_err(|e| bad(&e))?;
+    let json = std::fs::read(&path).map_err(|e| bad(&e))?;
+    if let Some(w) = wordpiece::WordPiece::from_json(&json) {
+        return Ok(Tokens::WordPiece(w));
+    }
+    let mut tokenizer = Tokenizer::from_bytes(&json).map_err(|e| bad(&e))?;
     tokenizer.with_padding(None);
     tokenizer
         .with_truncation(Some(tokenizers::TruncationParams {
@@ -144,7 +164,7 @@ fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokenizer, EmbedError
             ..Default::default()
         }))
         .map_err(|e| bad(&e))?;
-    Ok(tokenizer)
+    Ok(Tokens::General(Box::new(tokenizer)))
 }
 
 /// Keeps glibc from handing each large buffer back to the system when it is freed: every

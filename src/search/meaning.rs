@@ -88,7 +88,7 @@ pub fn fuse(
     }
     let ranked = match mode {
         Mode::Meaning => dense,
-        _ => mix(&lexical, &dense, r.dense_weight),
+        _ => mix(&lexical, &dense, r.dense_weight, r.dense_floor),
     };
     Ok(Fused { ranked, passages })
 }
@@ -132,24 +132,29 @@ fn feedback(
     Ok(q)
 }
 
-/// Min-max normalised convex mix over the union of both lists, best first.
+/// A convex mix over the union of both lists, best first. Each list's scores are normalised
+/// to [0, 1] by its best score and a floor: its own lowest (min-max), or for the cosines a
+/// fixed `dense_floor` when one is given (≥ −1: the "theoretical minimum" normalisation of
+/// Bruch et al. 2023, which does not stretch a list whose scores are all close).
 fn mix(
     lexical: &[(f32, DocAddress)],
     dense: &[(f32, DocAddress)],
     weight: f32,
+    dense_floor: f32,
 ) -> Vec<(f32, DocAddress)> {
-    let norm = |list: &[(f32, DocAddress)]| -> HashMap<DocAddress, f32> {
-        let lo = list.iter().map(|x| x.0).fold(f32::INFINITY, f32::min);
+    let norm = |list: &[(f32, DocAddress)], floor: Option<f32>| -> HashMap<DocAddress, f32> {
+        let lo = floor.unwrap_or_else(|| list.iter().map(|x| x.0).fold(f32::INFINITY, f32::min));
         let hi = list.iter().map(|x| x.0).fold(f32::NEG_INFINITY, f32::max);
         // One document, or all alike: each is as good as the list's best.
         if hi - lo <= f32::EPSILON * hi.abs().max(1.0) {
             return list.iter().map(|&(_, a)| (a, 1.0)).collect();
         }
         list.iter()
-            .map(|&(s, a)| (a, (s - lo) / (hi - lo)))
+            .map(|&(s, a)| (a, ((s - lo) / (hi - lo)).max(0.0)))
             .collect()
     };
-    let (l, d) = (norm(lexical), norm(dense));
+    let floor = (dense_floor >= -1.0).then_some(dense_floor);
+    let (l, d) = (norm(lexical, None), norm(dense, floor));
     let mut all: Vec<DocAddress> = lexical.iter().chain(dense).map(|x| x.1).collect();
     all.sort();
     all.dedup();
@@ -169,19 +174,25 @@ fn mix(
 mod tests {
     use super::*;
 
+    const MINMAX: f32 = -2.0;
+
     #[test]
     fn the_mix_weighs_both_lists_and_keeps_documents_of_either() {
         let a = |d| DocAddress::new(0, d);
         let lexical = [(10.0, a(1)), (6.0, a(2)), (2.0, a(3))];
         let dense = [(0.9, a(4)), (0.8, a(2)), (0.1, a(1))];
-        let fused = mix(&lexical, &dense, 0.3);
+        let fused = mix(&lexical, &dense, 0.3, MINMAX);
         let order: Vec<u32> = fused.iter().map(|x| x.1.doc_id).collect();
         // 1: 0.7·1 + 0.3·0 = 0.70; 2: 0.7·0.5 + 0.3·0.875 = 0.61; 4: 0.3; 3: 0.
         assert_eq!(order, [1, 2, 4, 3]);
-        assert_eq!(mix(&lexical, &dense, 1.0)[0].1, a(4), "meaning alone");
-        assert_eq!(mix(&lexical, &[], 0.3)[0].1, a(1));
+        assert_eq!(
+            mix(&lexical, &dense, 1.0, MINMAX)[0].1,
+            a(4),
+            "meaning alone"
+        );
+        assert_eq!(mix(&lexical, &[], 0.3, MINMAX)[0].1, a(1));
         // A query that one document matches by its words: that document leads the mix.
-        let one = mix(&[(3.0, a(7))], &dense, 0.3);
+        let one = mix(&[(3.0, a(7))], &dense, 0.3, MINMAX);
         assert_eq!(one[0].1, a(7), "{one:?}");
     }
 }

@@ -54,6 +54,8 @@ pub struct Ranking {
     /// Hybrid search: the share of the meaning score in the fused score (min-max normalised
     /// scores of both rankings, convex mix).
     pub dense_weight: f32,
+    /// The cosines' floor in the fusion's normalisation (below −1: their own lowest).
+    pub dense_floor: f32,
     /// Documents taken from each ranking into the fusion.
     pub fusion_depth: usize,
     /// Feedback in vector space: the query vector moves this far towards the best passages
@@ -91,6 +93,7 @@ impl Default for Ranking {
             near: 5,
             near_weight: 0.3,
             dense_weight: 0.3,
+            dense_floor: -2.0,
             fusion_depth: 100,
             dense_feedback: 0.0,
             dense_feedback_docs: 3,
@@ -137,6 +140,7 @@ impl Ranking {
             "near" => self.near = u()?,
             "near_weight" => self.near_weight = f()?,
             "dense_weight" => self.dense_weight = f()?,
+            "dense_floor" => self.dense_floor = f()?,
             "fusion_depth" => self.fusion_depth = u()?,
             "dense_feedback" => self.dense_feedback = f()?,
             "dense_feedback_docs" => self.dense_feedback_docs = u()?,
