@@ -181,7 +181,7 @@ fn meaning(cfg: &Config, store: &Store, asked: Option<SearchMode>) -> Result<Opt
         (None, Some(_)) => {
             "the library has no passage vectors yet: run `rl-search update` to embed it".into()
         }
-        (None, None) => "search by meaning too: `rl-search model pull`, then `rl-search update` (about 25 passages a second on 2 cores)".into(),
+        (None, None) => "search by meaning too: `rl-search model pull`, then `rl-search update` (about 40 passages a second on 2 cores)".into(),
     };
     if asked.is_some() {
         anyhow::bail!(

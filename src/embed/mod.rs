@@ -168,10 +168,10 @@ fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokens, EmbedError> {
 }
 
 /// Keeps glibc from handing each large buffer back to the system when it is freed: every
-/// layer of every batch allocates megabytes of activations, and mapping them afresh each time
-/// cost a third of the embedding speed (7.1 against 10 passages a second, measured on 2 cores).
-/// For a process that embeds many passages (an update); a search embeds one query and pays
-/// more for the bigger heap than it saves.
+/// batch allocates tens of megabytes of activations, and mapping them afresh each time cost a
+/// third of the embedding speed (measured with candle's encoder: 7.1 against 10 passages a
+/// second on 2 cores). For a process that embeds many passages (an update); a search embeds
+/// one query and pays more for the bigger heap than it saves.
 pub fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // Safety: mallopt only tunes the allocator's thresholds; any value is valid.
