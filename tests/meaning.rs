@@ -128,6 +128,28 @@ fn update_embeds_each_passage_once_and_only_what_changed() {
         "{}",
         reindex.stdout()
     );
+    // Searches read the scan file; without it (a library from an older version) they still
+    // search by meaning, and the next update writes it again without embedding anything.
+    let scan = env.library().join("vectors/scan.bin");
+    assert!(scan.exists());
+    let before = env.run(&[
+        "--model", m, "search", "--mode", "meaning", "kv cache", "--json",
+    ]);
+    before.expect_code(0);
+    std::fs::remove_file(&scan).unwrap();
+    let without = env.run(&[
+        "--model", m, "search", "--mode", "meaning", "kv cache", "--json",
+    ]);
+    without.expect_code(0);
+    assert_eq!(without.stdout(), before.stdout());
+    assert!(!scan.exists(), "a search never writes the scan file");
+    let again = env.run(&["--model", m, "update"]);
+    assert!(
+        again.stdout().contains("0 embedded now"),
+        "{}",
+        again.stdout()
+    );
+    assert!(scan.exists());
 }
 
 #[test]

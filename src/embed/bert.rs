@@ -695,6 +695,101 @@ mod tests {
         assert!(exp1(-200.0) < 1e-37);
     }
 
+    /// Rewrites a safetensors file: each tensor's values through `convert` (a dtype name and
+    /// the bytes of one f32), and `pad` extra spaces in the header (which shifts the data).
+    fn rewrite(path: &std::path::Path, dtype: &str, convert: fn(f32) -> Vec<u8>, pad: usize) {
+        let bytes = std::fs::read(path).unwrap();
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        let data = &bytes[8 + n..];
+        let (mut out_header, mut out_data) = (serde_json::Map::new(), vec![]);
+        for (name, v) in header {
+            let [a, b] = [0, 1].map(|i| v["data_offsets"][i].as_u64().unwrap() as usize);
+            let start = out_data.len();
+            for c in data[a..b].chunks_exact(4) {
+                out_data.extend(convert(f32::from_le_bytes(c.try_into().unwrap())));
+            }
+            out_header.insert(
+                name,
+                serde_json::json!({"dtype": dtype, "shape": v["shape"], "data_offsets": [start, out_data.len()]}),
+            );
+        }
+        let mut head = serde_json::to_vec(&out_header).unwrap();
+        head.extend(std::iter::repeat_n(b' ', pad));
+        let mut out = (head.len() as u64).to_le_bytes().to_vec();
+        out.extend(head);
+        out.extend(out_data);
+        std::fs::write(path, out).unwrap();
+    }
+
+    #[test]
+    fn half_precision_and_unaligned_weights_load_as_copies() {
+        use crate::embed::Model;
+        let dir = tempfile::tempdir().unwrap();
+        crate::embed::tiny::write(dir.path(), &["zebra", "stripes", "attention"]).unwrap();
+        let text = ["zebra stripes and attention"];
+        let want = Model::load(dir.path())
+            .unwrap()
+            .embed_passages(&text)
+            .unwrap();
+        let weights = dir.path().join("model.safetensors");
+        let original = std::fs::read(&weights).unwrap();
+        // Data that starts one byte off a multiple of four cannot be read in place.
+        rewrite(&weights, "F32", |x| x.to_le_bytes().to_vec(), 1);
+        let got = Model::load(dir.path())
+            .unwrap()
+            .embed_passages(&text)
+            .unwrap();
+        assert_eq!(got, want, "the copy computes what the mapped weights do");
+        std::fs::write(&weights, &original).unwrap();
+        rewrite(
+            &weights,
+            "F16",
+            |x| half::f16::from_f32(x).to_le_bytes().to_vec(),
+            0,
+        );
+        let half = Model::load(dir.path())
+            .unwrap()
+            .embed_passages(&text)
+            .unwrap();
+        let cos: f32 = half[0].iter().zip(&want[0]).map(|(a, b)| a * b).sum();
+        assert!(cos > 0.999, "f16 weights: cosine {cos}");
+    }
+
+    #[test]
+    fn damaged_weights_are_named_in_one_line() {
+        use crate::embed::Model;
+        let dir = tempfile::tempdir().unwrap();
+        crate::embed::tiny::write(dir.path(), &["zebra"]).unwrap();
+        let weights = dir.path().join("model.safetensors");
+        let bytes = std::fs::read(&weights).unwrap();
+        std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+        let e = Model::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            e.contains("model.safetensors") && e.contains("past the file's end"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        std::fs::write(&weights, b"not a model").unwrap();
+        let e = Model::load(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("model.safetensors") && !e.contains('\n'), "{e}");
+        // A configuration that does not fit the weights names the parameter.
+        std::fs::write(&weights, &bytes).unwrap();
+        let config = dir.path().join("config.json");
+        let c = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            c.replace("\"intermediate_size\": 64", "\"intermediate_size\": 65"),
+        )
+        .unwrap();
+        let e = Model::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            e.contains("intermediate.dense.weight") && e.contains("[65, 32]"),
+            "{e}"
+        );
+    }
+
     /// The encoder against candle-transformers' BERT on a random model: two texts of
     /// different lengths, packed here, padded and masked there.
     #[test]

@@ -6,9 +6,9 @@
 //! quarter of f32's bytes, so the scan — bound by memory bandwidth, not arithmetic — runs about
 //! four times as fast, and the rounding moves a cosine by about 10⁻³ (SciFact nDCG@10: README).
 //! The file is derived: written whole and atomically from `vectors.bin` and the layout when an
-//! update's embedding ends, and made again from them when missing or of an older format. A
-//! search reads only this file, so it always sees one consistent state: the last finished
-//! embedding, never a layout checkpointed halfway through one.
+//! update's embedding ends (and by any update that finds it missing). A search reads only this
+//! file, so it always sees one consistent state: the last finished embedding, never a layout
+//! checkpointed halfway through one.
 //!
 //! ```text
 //! header   magic "rlscan1\n", then u32 each: dim, documents, passages, bytes of names, bytes of model id
@@ -204,37 +204,27 @@ pub struct Nearest {
 }
 
 impl Vectors {
-    /// The library's vectors, or `None` when it has none. A missing or outdated scan file is
-    /// made from `vectors.bin` and the layout (and kept in memory if it cannot be written).
+    /// The library's vectors, or `None` when it has none. Without a scan file of this format
+    /// (a library embedded by an older version, until its next update writes one), the
+    /// vectors are made in memory from `vectors.bin` and the layout. Only an update writes
+    /// the file: a search that wrote it could race an update and leave an older state behind.
     pub fn open(library: &Path) -> Option<Vectors> {
         let dir = super::dir(library);
-        let path = dir.join("scan.bin");
-        if let Some(v) = std::fs::File::open(&path)
-            .ok()
-            // SAFETY: the file is only ever replaced whole by a rename, never written in
-            // place, so the mapped bytes do not change under the reader.
-            .and_then(|f| unsafe { Mmap::map(&f) }.ok())
-            .and_then(|m| Vectors::from_bytes(Bytes::Mapped(m)))
-        {
+        if let Some(v) = Vectors::open_mapped(&dir.join("scan.bin")) {
             return Some(v);
         }
         let model = super::model_of(library)?;
-        let layout: Vec<DocPassages> = super::layout(library).into_values().collect();
-        let mut layout = layout;
+        let mut layout: Vec<DocPassages> = super::layout(library).into_values().collect();
         layout.sort_by(|a, b| a.id.cmp(&b.id));
         let records = super::Records::open(&dir, model.dim)?;
         let bytes = build(&model, &layout, &mut |r| records.get(r))?;
-        if crate::store::atomic_write(&path, &bytes).is_ok()
-            && let Some(v) = Vectors::open_mapped(&path)
-        {
-            return Some(v);
-        }
         Vectors::from_bytes(Bytes::Owned(bytes))
     }
 
     fn open_mapped(path: &Path) -> Option<Vectors> {
         let f = std::fs::File::open(path).ok()?;
-        // SAFETY: as in `open`.
+        // SAFETY: the file is only ever replaced whole by a rename, never written in place,
+        // so the mapped bytes do not change under the reader.
         let m = unsafe { Mmap::map(&f) }.ok()?;
         Vectors::from_bytes(Bytes::Mapped(m))
     }
