@@ -270,6 +270,19 @@ fn another_models_vectors_are_never_mixed_in() {
         "{}",
         broken.stderr()
     );
+    // Another model than the vectors': by words, with a note (once), unless meaning is asked.
+    let words = env.run(&["--model", b, "search", "quokka"]);
+    words.expect_code(0);
+    assert!(
+        words.stdout().contains("Island animals"),
+        "{}",
+        words.stdout()
+    );
+    assert!(
+        words.stderr().contains("update --embed"),
+        "{}",
+        words.stderr()
+    );
     let refused = env.run(&["--model", b, "search", "--mode", "meaning", "quokka"]);
     refused.expect_code(2);
     assert!(

@@ -129,9 +129,22 @@ struct Meaning {
     have: String,
     /// The user asked for `--mode`: a model that cannot serve is an error, not a warning.
     asked: bool,
+    /// Where the library remembers that it said how to have meaning.
+    marker: std::path::PathBuf,
 }
 
 impl Meaning {
+    fn mode_name(&self) -> &'static str {
+        match self.mode {
+            search::Mode::Meaning => "meaning",
+            _ => "hybrid",
+        }
+    }
+
+    /// Says `why` the search is lexical, once per library.
+    fn hint(&self, why: &str) {
+        hint_once(&self.marker, why);
+    }
     /// The query's vector, and the model (for the caller to free when it suits); `None` when
     /// the model cannot be loaded and meaning was not asked for (the search still answers,
     /// by its words).
@@ -141,11 +154,18 @@ impl Meaning {
                 let v = model.embed_queries(&[query])?.remove(0);
                 Ok(Some((v, model)))
             }
-            Ok(model) => anyhow::bail!(
-                "the library's passages were embedded with {}, not {}: run `rl-search update --embed` to embed them with this model",
-                self.have,
-                model.id()
-            ),
+            Ok(model) => {
+                let why = format!(
+                    "the library's passages were embedded with {}, not {}: run `rl-search update --embed` to embed them with this model",
+                    self.have,
+                    model.id()
+                );
+                if self.asked {
+                    anyhow::bail!("--mode {} is not possible: {why}", self.mode_name());
+                }
+                self.hint(&why);
+                Ok(None)
+            }
             Err(e) if !self.asked => {
                 eprintln!("rl-search: warning: {e}; searching by words only");
                 Ok(None)
@@ -172,6 +192,7 @@ fn meaning(cfg: &Config, store: &Store, asked: Option<SearchMode>) -> Result<Opt
                 dir: dir.clone(),
                 have: have.id,
                 asked: asked.is_some(),
+                marker: store.root().join(".meaning-hint"),
             }));
         }
         (Some(have), None) => format!(
@@ -193,10 +214,13 @@ fn meaning(cfg: &Config, store: &Store, asked: Option<SearchMode>) -> Result<Opt
             }
         );
     }
-    // Said once per library: a marker beside the index.
-    let marker = store.root().join(".meaning-hint");
-    if !marker.exists() && std::fs::write(&marker, b"").is_ok() {
-        eprintln!("rl-search: note: {why_not}");
-    }
+    hint_once(&store.root().join(".meaning-hint"), &why_not);
     Ok(None)
+}
+
+/// Says `why` on stderr once per library: a marker beside the index remembers it was said.
+fn hint_once(marker: &std::path::Path, why: &str) {
+    if !marker.exists() && std::fs::write(marker, b"").is_ok() {
+        eprintln!("rl-search: note: {why}");
+    }
 }

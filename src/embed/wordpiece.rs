@@ -114,7 +114,10 @@ impl WordPiece {
             if a.normalized || a.single_word || a.lstrip || a.rstrip {
                 return None;
             }
-            specials.push((a.content.clone(), a.id));
+            // An empty token would match everywhere (and never move past its match).
+            if !a.content.is_empty() {
+                specials.push((a.content.clone(), a.id));
+            }
         }
         specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         Some(WordPiece {
