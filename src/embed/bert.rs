@@ -368,6 +368,7 @@ impl Bert {
         let mut v = vec![0f32; rows * h];
         let mut ctx = vec![0f32; rows * h];
         let mut tmp = vec![0f32; rows * h];
+        let mut up = vec![];
         for layer in &self.layers {
             self.linear(&x, rows, &layer.query, &mut q, wide);
             self.linear(&x, rows, &layer.key, &mut k, wide);
@@ -376,7 +377,7 @@ impl Bert {
             self.linear(&ctx, rows, &layer.attn_out, &mut tmp, wide);
             add(&mut x, &tmp);
             self.layer_norm(&mut x, &layer.attn_norm, wide);
-            let mut up = vec![0f32; rows * layer.up.out];
+            up.resize(rows * layer.up.out, 0.0);
             self.linear(&x, rows, &layer.up, &mut up, wide);
             activate(&mut up, self.act, wide);
             self.linear(&up, rows, &layer.down, &mut tmp, wide);

@@ -330,14 +330,16 @@ fn read_layout(path: &Path, records: u32) -> Option<Vec<DocPassages>> {
     Some(docs)
 }
 
+/// `v` at unit length (tests make vectors as a model would).
+#[cfg(test)]
+fn unit(v: &[f32]) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unit(v: &[f32]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
-    }
 
     #[test]
     fn vectors_are_kept_by_text_and_a_torn_record_is_cut_off() {

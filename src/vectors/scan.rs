@@ -375,8 +375,9 @@ impl Vectors {
 
     fn best_of(&self, q: &[f32], docs: Range<usize>) -> Vec<(f32, u32, u32)> {
         let mut out = Vec::with_capacity(docs.len());
-        let scores = scores(q, self, self.passage_range_of(&docs));
-        let base = self.passage_range_of(&docs).start;
+        let passages = self.passage_range_of(&docs);
+        let base = passages.start;
+        let scores = scores(q, self, passages);
         for d in docs {
             let mut top: Option<(f32, usize)> = None;
             for p in self.passage_range(d) {
@@ -414,19 +415,21 @@ fn scores(q: &[f32], v: &Vectors, passages: Range<usize>) -> Vec<f32> {
     scores_plain(q, block, dim)
 }
 
+/// The same loop compiled for AVX2, chosen at run time (the binary targets plain x86-64).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scores_avx2(q: &[f32], block: &[u8], dim: usize) -> Vec<f32> {
     scores_plain(q, block, dim)
 }
 
-/// Written so the compiler vectorises it: sixteen independent sums (floating-point addition is
-/// not reassociated otherwise), each a lane of the widest registers the caller enables.
 #[inline(always)]
 fn scores_plain(q: &[f32], block: &[u8], dim: usize) -> Vec<f32> {
     block.chunks_exact(dim).map(|x| dot(q, x)).collect()
 }
 
+/// `q · x` for int8 `x`, written so the compiler vectorises it: sixteen independent sums
+/// (floating-point addition is not reassociated otherwise), each a lane of the widest
+/// registers the caller enables.
 #[inline(always)]
 fn dot(q: &[f32], x: &[u8]) -> f32 {
     const LANES: usize = 16;
@@ -448,12 +451,7 @@ fn dot(q: &[f32], x: &[u8]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vectors::Placed;
-
-    fn unit(v: &[f32]) -> Vec<f32> {
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.iter().map(|x| x / n).collect()
-    }
+    use crate::vectors::{Placed, unit};
 
     #[test]
     fn int8_keeps_cosines_within_a_hundredth_and_the_scan_finds_best_passages() {
