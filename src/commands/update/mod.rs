@@ -577,8 +577,12 @@ pub fn print_report(r: &Report, cfg: &Config) {
         );
     }
     if let Some(e) = &r.embedded {
+        let rate = match e.embedded {
+            0 => String::new(),
+            n => format!(", {:.0} a second", n as f64 / e.seconds.max(1e-3)),
+        };
         println!(
-            "meaning: {} passages of {} documents, {} embedded now in {:.1} s ({})",
+            "meaning: {} passages of {} documents, {} embedded now in {:.1} s{rate} ({})",
             e.passages, e.documents, e.embedded, e.seconds, e.model
         );
     }
