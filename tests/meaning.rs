@@ -150,6 +150,15 @@ fn update_embeds_each_passage_once_and_only_what_changed() {
         again.stdout()
     );
     assert!(scan.exists());
+    // A damaged one is the same as none.
+    let whole = std::fs::read(&scan).unwrap();
+    std::fs::write(&scan, &whole[..whole.len() - 1]).unwrap();
+    let damaged = env.run(&[
+        "--model", m, "search", "--mode", "meaning", "kv cache", "--json",
+    ]);
+    assert_eq!(damaged.stdout(), before.stdout());
+    env.run(&["--model", m, "update"]).expect_code(0);
+    assert_eq!(std::fs::read(&scan).unwrap(), whole, "written again");
 }
 
 #[test]

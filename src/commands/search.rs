@@ -65,27 +65,23 @@ pub fn command(cfg: &Config, args: &SearchArgs) -> Result<Exit> {
     let mut opts = opts;
     let meaning = meaning(cfg, &store, args.mode)?;
     // The model loads and embeds the query on one core while the words are ranked on the
-    // other; the search waits for the vector only to fuse (SciFact, whole process: p50
-    // 68 → 50 ms).
+    // other; the search waits for the vector only to fuse.
     let search::Results { mut hits, notes } = std::thread::scope(|s| -> Result<_> {
         let query = query.as_str();
         let worker = meaning.as_ref().map(|m| {
             let (vector, setter) = search::QueryVector::pending();
             opts.mode = m.mode;
             opts.query_vector = Some(vector);
-            s.spawn(move || {
-                let v = m.embed(query);
-                match v {
-                    Ok(Some((vector, model))) => {
-                        setter.set(Some(vector));
-                        // Freed here, on this core, while the search goes on (the
-                        // tokenizer's tables take 7 ms to free).
-                        drop(model);
-                        Ok(())
-                    }
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e),
+            s.spawn(move || -> Result<()> {
+                // Without a vector (an error, a model that cannot serve) the setter is
+                // dropped unset and the search stays lexical.
+                if let Some((vector, model)) = m.embed(query)? {
+                    setter.set(Some(vector));
+                    // Freed here, on this core, while the search goes on (the model's
+                    // tables took 7 ms to free on the search's path).
+                    drop(model);
                 }
+                Ok(())
             })
         });
         let snap = match worker {
@@ -134,17 +130,6 @@ struct Meaning {
 }
 
 impl Meaning {
-    fn mode_name(&self) -> &'static str {
-        match self.mode {
-            search::Mode::Meaning => "meaning",
-            _ => "hybrid",
-        }
-    }
-
-    /// Says `why` the search is lexical, once per library.
-    fn hint(&self, why: &str) {
-        hint_once(&self.marker, why);
-    }
     /// The query's vector, and the model (for the caller to free when it suits); `None` when
     /// the model cannot be loaded and meaning was not asked for (the search still answers,
     /// by its words).
@@ -161,9 +146,9 @@ impl Meaning {
                     model.id()
                 );
                 if self.asked {
-                    anyhow::bail!("--mode {} is not possible: {why}", self.mode_name());
+                    anyhow::bail!("--mode {} is not possible: {why}", mode_name(self.mode));
                 }
-                self.hint(&why);
+                hint_once(&self.marker, &why);
                 Ok(None)
             }
             Err(e) if !self.asked => {
@@ -205,17 +190,18 @@ fn meaning(cfg: &Config, store: &Store, asked: Option<SearchMode>) -> Result<Opt
         (None, None) => "search by meaning too: `rl-search model pull`, then `rl-search update` (about 40 passages a second on 2 cores)".into(),
     };
     if asked.is_some() {
-        anyhow::bail!(
-            "--mode {} is not possible: {why_not}",
-            if mode == search::Mode::Meaning {
-                "meaning"
-            } else {
-                "hybrid"
-            }
-        );
+        anyhow::bail!("--mode {} is not possible: {why_not}", mode_name(mode));
     }
     hint_once(&store.root().join(".meaning-hint"), &why_not);
     Ok(None)
+}
+
+/// The `--mode` value that asks for `mode`.
+fn mode_name(mode: search::Mode) -> &'static str {
+    match mode {
+        search::Mode::Meaning => "meaning",
+        _ => "hybrid",
+    }
 }
 
 /// Says `why` on stderr once per library: a marker beside the index remembers it was said.

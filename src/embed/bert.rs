@@ -44,6 +44,37 @@ pub struct BertConfig {
     pub position_embedding_type: Option<String>,
 }
 
+impl BertConfig {
+    /// Whether the encoder can run this network: the reason when it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        let c = self;
+        match c.hidden_act.as_str() {
+            "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" => {}
+            other => return Err(format!("the activation {other:?} is not supported")),
+        }
+        if c.position_embedding_type
+            .as_deref()
+            .is_some_and(|p| p != "absolute")
+        {
+            return Err("only absolute position embeddings are supported".into());
+        }
+        if c.num_attention_heads == 0 || !c.hidden_size.is_multiple_of(c.num_attention_heads) {
+            return Err("hidden_size is not a multiple of num_attention_heads".into());
+        }
+        for (name, v) in [
+            ("hidden_size", c.hidden_size),
+            ("vocab_size", c.vocab_size),
+            ("max_position_embeddings", c.max_position_embeddings),
+            ("intermediate_size", c.intermediate_size),
+        ] {
+            if v == 0 {
+                return Err(format!("{name} is 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn gelu() -> String {
     "gelu".into()
 }
@@ -126,21 +157,9 @@ impl Bert {
             path: path.to_path_buf(),
             reason,
         };
-        match c.hidden_act.as_str() {
-            "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" => {}
-            other => return Err(bad(format!("the activation {other:?} is not supported"))),
-        }
-        if c.position_embedding_type
-            .as_deref()
-            .is_some_and(|p| p != "absolute")
-        {
-            return Err(bad("only absolute position embeddings are supported".into()));
-        }
-        if c.num_attention_heads == 0 || !c.hidden_size.is_multiple_of(c.num_attention_heads) {
-            return Err(bad(
-                "hidden_size is not a multiple of num_attention_heads".into()
-            ));
-        }
+        // Checked when the folder's configuration was read (naming config.json); again here
+        // for any other caller, since the shapes below rely on it.
+        c.check().map_err(bad)?;
         let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
         // SAFETY: mapped read-only; a weights file changed under a running process is the
         // user's doing, as with any memory-mapped file.
@@ -182,19 +201,21 @@ impl Bert {
                     e.shape
                 )));
             }
-            let len: usize = shape.iter().product();
-            let (start, end) = (base + e.data_offsets[0], base + e.data_offsets[1]);
-            let bytes = map
-                .get(start..end)
-                .ok_or_else(|| bad(format!("the parameter {full} lies past the file's end")))?;
+            let past_end = || bad(format!("the parameter {full} lies past the file's end"));
+            let start = base.checked_add(e.data_offsets[0]).ok_or_else(past_end)?;
+            let end = base.checked_add(e.data_offsets[1]).ok_or_else(past_end)?;
+            let bytes = map.get(start..end).ok_or_else(past_end)?;
             let width = match e.dtype.as_str() {
                 "F32" => 4,
                 "F16" | "BF16" => 2,
                 d => return Err(bad(format!("the parameter {full} is {d}, not a float"))),
             };
-            if bytes.len() != len * width {
-                return Err(bad(format!("the parameter {full} has the wrong size")));
-            }
+            // The shape matches the configuration's, whose product may be anything.
+            let len = shape
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .filter(|n| n.checked_mul(width) == Some(bytes.len()))
+                .ok_or_else(|| bad(format!("the parameter {full} has the wrong size")))?;
             if width == 4
                 && (map.as_ptr() as usize + start).is_multiple_of(4)
                 && cfg!(target_endian = "little")
@@ -328,27 +349,7 @@ impl Bert {
     /// long), the texts' rows one after another: `Σ len × hidden` values.
     pub fn forward(&self, texts: &[&[u32]]) -> Vec<f32> {
         let h = self.hidden;
-        let total: usize = texts.iter().map(|t| t.len()).sum();
-        let mut x = vec![0f32; total * h];
-        let (word, pos, typ) = (
-            self.get(self.word),
-            self.get(self.position),
-            &self.get(self.token_type)[..h],
-        );
-        let vocab = word.len() / h;
-        let mut row = 0;
-        for t in texts {
-            for (p, &id) in t.iter().enumerate().take(self.max_positions) {
-                let id = (id as usize).min(vocab - 1);
-                let w = &word[id * h..(id + 1) * h];
-                let q = &pos[p * h..(p + 1) * h];
-                for (((o, a), b), c) in x[row * h..(row + 1) * h].iter_mut().zip(w).zip(q).zip(typ)
-                {
-                    *o = a + b + c;
-                }
-                row += 1;
-            }
-        }
+        // Each text's first row and its number of tokens (cut at the model's positions).
         let spans: Vec<(usize, usize)> = texts
             .iter()
             .scan(0, |at, t| {
@@ -357,8 +358,25 @@ impl Bert {
                 Some(s)
             })
             .collect();
-        let rows = row;
-        x.truncate(rows * h);
+        let rows: usize = spans.iter().map(|s| s.1).sum();
+        let mut x = vec![0f32; rows * h];
+        let (word, pos, typ) = (
+            self.get(self.word),
+            self.get(self.position),
+            &self.get(self.token_type)[..h],
+        );
+        let vocab = word.len() / h;
+        for (t, &(start, len)) in texts.iter().zip(&spans) {
+            for (p, &id) in t[..len].iter().enumerate() {
+                let id = (id as usize).min(vocab - 1);
+                let w = &word[id * h..(id + 1) * h];
+                let q = &pos[p * h..(p + 1) * h];
+                let row = &mut x[(start + p) * h..(start + p + 1) * h];
+                for (((o, a), b), c) in row.iter_mut().zip(w).zip(q).zip(typ) {
+                    *o = a + b + c;
+                }
+            }
+        }
         // A query (a few dozen tokens) runs on the calling thread alone: waking a pool of
         // threads costs more than it gives, and a search ranks words on the other core.
         let wide = rows >= 128;
@@ -390,12 +408,13 @@ impl Bert {
     /// `out = x · Wᵀ + b` for `rows` rows.
     fn linear(&self, x: &[f32], rows: usize, l: &Linear, out: &mut [f32], wide: bool) {
         let (w, b) = (self.get(l.weight), self.get(l.bias));
-        debug_assert_eq!(x.len(), rows * l.inp);
-        debug_assert_eq!(out.len(), rows * l.out);
+        // What the unsafe call below relies on (a handful of compares per matrix product).
+        assert_eq!(x.len(), rows * l.inp);
+        assert_eq!(out.len(), rows * l.out);
         for r in out.chunks_exact_mut(l.out) {
             r.copy_from_slice(b);
         }
-        // SAFETY: the shapes are those of the slices (checked at load and above): x is
+        // SAFETY: the shapes are those of the slices (checked at load and just above): x is
         // rows × inp row-major, w is out × inp row-major (read as its transpose), out is
         // rows × out row-major.
         unsafe {
@@ -584,8 +603,8 @@ fn softmax(row: &mut [f32]) {
 }
 
 /// exp and erf as branch-free polynomials, compiled twice: for the CPU the binary targets and,
-/// chosen at run time, for AVX2 with FMA — where they run eight or sixteen values at a time.
-/// libm's scalar erf and exp took a quarter of the embedding time.
+/// chosen at run time, for AVX2 with FMA — where they run eight values at a time. Scalar erf
+/// and exp took a quarter of the embedding time in candle's encoder.
 mod simd {
     macro_rules! dispatch {
         ($name:ident, $body:ident) => {
@@ -594,7 +613,7 @@ mod simd {
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     #[target_feature(enable = "avx2,fma")]
                     unsafe fn wide(x: &mut [f32]) {
-                        super::simd::$body(x)
+                        $body(x)
                     }
                     // SAFETY: the CPU has AVX2 and FMA, checked just above.
                     return unsafe { wide(x) };
@@ -621,7 +640,7 @@ mod simd {
     }
 
     /// Cephes' expf: e^x = 2^n · e^r with |r| ≤ ln2/2, e^r by a degree-6 polynomial; relative
-    /// error about 10⁻⁷. Below −87 the result is 0 (as for softmax it should be).
+    /// error about 10⁻⁷. Below −87 the result stays at e⁻⁸⁷ ≈ 10⁻³⁸ (nothing, to a softmax).
     #[inline(always)]
     pub(super) fn exp1(x: f32) -> f32 {
         let x = x.clamp(-87.0, 88.0);

@@ -78,7 +78,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Emb
 }
 
 impl ModelConfig {
-    pub fn read(dir: &Path) -> Result<ModelConfig, EmbedError> {
+    /// The folder's configuration, and the bytes of its `tokenizer.json` (read once: they
+    /// go into the model's id and then into the tokenizer).
+    pub fn read(dir: &Path) -> Result<(ModelConfig, Vec<u8>), EmbedError> {
         for what in ["config.json", "tokenizer.json", "model.safetensors"] {
             if !dir.join(what).is_file() {
                 return Err(EmbedError::Missing {
@@ -87,10 +89,20 @@ impl ModelConfig {
                 });
             }
         }
-        let bert: BertConfig =
-            read_json(&dir.join("config.json"))?.ok_or_else(|| EmbedError::Missing {
-                dir: dir.to_path_buf(),
-                what: "config.json".into(),
+        let bytes = |f: &str| {
+            let path = dir.join(f);
+            std::fs::read(&path).map_err(|e| EmbedError::Config {
+                path,
+                reason: e.to_string(),
+            })
+        };
+        let (config_json, tokenizer_json) = (bytes("config.json")?, bytes("tokenizer.json")?);
+        let bert: BertConfig = serde_json::from_slice(&config_json)
+            .map_err(|e| format!("not a model configuration ({e})"))
+            .and_then(|c: BertConfig| c.check().map(|()| c))
+            .map_err(|reason| EmbedError::Config {
+                path: dir.join("config.json"),
+                reason,
             })?;
         let pooling_file: PoolingFile =
             read_json(&dir.join("1_Pooling/config.json"))?.unwrap_or_default();
@@ -127,35 +139,36 @@ impl ModelConfig {
             .unwrap_or_else(|| "model".into());
         let digest = digest(
             dir,
+            &[&config_json, &tokenizer_json],
             &[
                 &query_prefix,
                 &passage_prefix,
                 &format!("{pooling:?}{max_tokens}"),
             ],
         )?;
-        Ok(ModelConfig {
+        let config = ModelConfig {
             id: format!("{name}@{digest}"),
             bert,
             pooling,
             max_tokens,
             query_prefix,
             passage_prefix,
-        })
+        };
+        Ok((config, tokenizer_json))
     }
 }
 
 /// 16 hex digits over the configuration, the weights' header and samples of their bytes:
 /// the same for the same model on any machine, different for other weights, and read in
 /// milliseconds (hashing 90 MB of weights at every search would not be).
-fn digest(dir: &Path, extra: &[&str]) -> Result<String, EmbedError> {
+fn digest(dir: &Path, files: &[&[u8]], extra: &[&str]) -> Result<String, EmbedError> {
     let io = |path: &Path, e: std::io::Error| EmbedError::Config {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let mut h = Sha256::new();
-    for f in ["config.json", "tokenizer.json"] {
-        let p = dir.join(f);
-        h.update(std::fs::read(&p).map_err(|e| io(&p, e))?);
+    for f in files {
+        h.update(f);
     }
     for e in extra {
         h.update(e.as_bytes());

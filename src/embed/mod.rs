@@ -55,9 +55,13 @@ enum Tokens {
 impl Model {
     /// Loads the model in `dir`.
     pub fn load(dir: &Path) -> Result<Model, EmbedError> {
-        let config = ModelConfig::read(dir)?;
+        let (config, tokenizer_json) = ModelConfig::read(dir)?;
         let bert = bert::Bert::load(&dir.join("model.safetensors"), &config.bert)?;
-        let tokenizer = load_tokenizer(dir, config.max_tokens)?;
+        let tokenizer = load_tokenizer(
+            &dir.join("tokenizer.json"),
+            &tokenizer_json,
+            config.max_tokens,
+        )?;
         bert.prefetch();
         Ok(Model {
             bert,
@@ -146,17 +150,19 @@ impl Model {
     }
 }
 
-fn load_tokenizer(dir: &Path, max_tokens: usize) -> Result<Tokens, EmbedError> {
-    let path = dir.join("tokenizer.json");
+/// The tokenizer `json` (the bytes of the file at `path`) describes.
+fn load_tokenizer(path: &Path, json: &[u8], max_tokens: usize) -> Result<Tokens, EmbedError> {
     let bad = |e: &dyn std::fmt::Display| EmbedError::Config {
-        path: path.clone(),
+        path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let json = std::fs::read(&path).map_err(|e| bad(&e))?;
-    if let Some(w) = wordpiece::WordPiece::from_json(&json) {
+    if let Some(w) = wordpiece::WordPiece::from_json(json) {
         return Ok(Tokens::WordPiece(w));
     }
-    let mut tokenizer = Tokenizer::from_bytes(&json).map_err(|e| bad(&e))?;
+    // The crate's own message names its internal types; what the user can act on is this.
+    let mut tokenizer = Tokenizer::from_bytes(json).map_err(|_| {
+        bad(&"not a tokenizer file rl-search can read (download the model again: `rl-search model pull`)")
+    })?;
     tokenizer.with_padding(None);
     tokenizer
         .with_truncation(Some(tokenizers::TruncationParams {

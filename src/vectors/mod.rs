@@ -16,6 +16,8 @@
 
 pub mod scan;
 
+pub use scan::{Nearest, Vectors};
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -27,8 +29,6 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 const MAGIC: &[u8; 8] = b"rlvec01\n";
-pub use scan::{Nearest, Vectors};
-
 const LAYOUT_MAGIC: &[u8; 8] = b"rllay01\n";
 
 #[derive(Debug, Error)]

@@ -115,6 +115,11 @@ pub fn write(
     Ok(crate::store::atomic_write(&dir.join("scan.bin"), &bytes)?)
 }
 
+/// Whether the vectors folder `dir` has a scan file a search can read, made for `model`.
+pub fn fits(dir: &Path, model: &ModelInfo) -> bool {
+    Vectors::open_mapped(&dir.join("scan.bin")).is_some_and(|v| v.model == *model)
+}
+
 fn truncated() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,

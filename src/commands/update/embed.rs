@@ -150,9 +150,9 @@ pub fn embed_library(
     let mut all = done(&layout, &todo, &vs);
     all.sort_by(|a, b| a.id.cmp(&b.id));
     // The scan file is rewritten only when what a search sees changed (at 100k documents it
-    // is 115 MB), or when it is missing.
+    // is 115 MB), or when it is missing, damaged or of an older format.
     let same = all.len() == old.len() && all.iter().all(|d| old.get(&d.id) == Some(d));
-    if same && vectors::dir(store.root()).join("scan.bin").exists() {
+    if same && vectors::scan::fits(&vectors::dir(store.root()), &info) {
         vs.checkpoint(&all)?;
     } else {
         vs.finish(&info, &all)?;
