@@ -335,6 +335,7 @@ fn main() {
     let mut style = "claims".to_string();
     let mut grids: Vec<(String, Vec<String>)> = vec![];
     let mut dump: Option<PathBuf> = None;
+    let mut export: Option<PathBuf> = None;
     let mut model: Option<PathBuf> = None;
     let mut mode = search::Mode::Lexical;
     let mut it = args.iter();
@@ -344,6 +345,7 @@ fn main() {
             "--library" => library = Some(PathBuf::from(it.next().expect("--library PATH"))),
             "--style" => style = it.next().expect("--style claims|short").clone(),
             "--dump" => dump = Some(PathBuf::from(it.next().expect("--dump PATH"))),
+            "--export" => export = Some(PathBuf::from(it.next().expect("--export DIR"))),
             "--model" => model = Some(PathBuf::from(it.next().expect("--model DIR"))),
             "--mode" => {
                 mode = match it.next().map(String::as_str) {
@@ -461,6 +463,10 @@ fn main() {
         assert!(s.vectors.is_some(), "the library has no passage vectors");
         s
     };
+    if let Some(out) = &export {
+        write_export(out, &snap, &qs, &vectors);
+        return;
+    }
     for config in configs {
         let mut r = Ranking::default();
         for (k, v) in &config {
@@ -511,5 +517,94 @@ fn main() {
                 name.join(" ")
             }
         );
+    }
+}
+
+/// Everything a model of the fusion needs, for experiments outside Rust: per query its
+/// vector, the lexical top 100 with scores and every document's best-passage cosine; per
+/// document its SciFact id, its mean vector and its 8 nearest documents by words.
+fn write_export(
+    out: &Path,
+    snap: &rl_search::library::Snapshot,
+    qs: &[(String, String)],
+    vectors: &HashMap<String, Vec<f32>>,
+) {
+    use std::io::Write;
+    std::fs::create_dir_all(out).unwrap();
+    let v = snap.vectors.as_ref().expect("vectors");
+    let f = snap.index.fields;
+    let searcher = &snap.searcher;
+    let sci = |url: &str| {
+        url.rsplit('/')
+            .next()
+            .and_then(|f| f.strip_suffix(".html"))
+            .unwrap_or("")
+            .to_string()
+    };
+    // Documents, in the vectors' order.
+    let mut id_to_sci: HashMap<String, String> = HashMap::new();
+    let mut addr_of: HashMap<String, tantivy::DocAddress> = HashMap::new();
+    for (so, seg) in searcher.segment_readers().iter().enumerate() {
+        for d in seg.doc_ids_alive() {
+            let a = tantivy::DocAddress::new(so as u32, d);
+            let doc: tantivy::TantivyDocument = searcher.doc(a).unwrap();
+            let id = rl_search::index::stored_str(&doc, f.id).to_string();
+            id_to_sci.insert(id.clone(), sci(rl_search::index::stored_str(&doc, f.url)));
+            addr_of.insert(id, a);
+        }
+    }
+    let mut addr_to_sci: HashMap<tantivy::DocAddress, String> = HashMap::new();
+    for (id, a) in &addr_of {
+        addr_to_sci.insert(*a, id_to_sci[id].clone());
+    }
+    let mut docs = std::fs::File::create(out.join("docs.jsonl")).unwrap();
+    let mut mat = std::fs::File::create(out.join("docvec.f32")).unwrap();
+    for d in 0..v.documents() {
+        let id = v.id(d);
+        let near: Vec<(String, f32)> = snap
+            .neighbours
+            .as_ref()
+            .map(|n| {
+                n.of(addr_of[id], 8)
+                    .into_iter()
+                    .map(|(a, s)| (addr_to_sci[&a].clone(), s))
+                    .collect()
+            })
+            .unwrap_or_default();
+        writeln!(
+            docs,
+            "{}",
+            serde_json::json!({"id": id_to_sci[id], "near": near})
+        )
+        .unwrap();
+        for x in v.document_vector(id).unwrap() {
+            mat.write_all(&x.to_le_bytes()).unwrap();
+        }
+    }
+    let mut qf = std::fs::File::create(out.join("queries.jsonl")).unwrap();
+    let mut cos = std::fs::File::create(out.join("cos.f32")).unwrap();
+    let mut qvec = std::fs::File::create(out.join("qvec.f32")).unwrap();
+    let r = Ranking::default();
+    for (qid, text) in qs {
+        let opts = SearchOptions {
+            limit: 100,
+            ..Default::default()
+        };
+        let lexical: Vec<(String, f32)> = match search::search_with(snap, text, &opts, &r) {
+            Ok(res) => res.hits.iter().map(|h| (sci(&h.url), h.score)).collect(),
+            Err(_) => vec![],
+        };
+        let q = &vectors[qid];
+        for x in q {
+            qvec.write_all(&x.to_le_bytes()).unwrap();
+        }
+        let mut all = vec![0f32; v.documents()];
+        for n in v.nearest(q, v.documents()) {
+            all[n.doc] = n.score;
+        }
+        for x in all {
+            cos.write_all(&x.to_le_bytes()).unwrap();
+        }
+        writeln!(qf, "{}", serde_json::json!({"id": qid, "lexical": lexical})).unwrap();
     }
 }

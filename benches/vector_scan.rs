@@ -57,6 +57,7 @@ fn main() {
             id: format!("doc{d:07}"),
             text_key: vectors::key(&d.to_string()),
             passages,
+            sentences: vec![],
         });
     }
     store.finish(&model, &layout).expect("written");

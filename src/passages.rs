@@ -29,7 +29,7 @@ pub fn cut(text: &str) -> Vec<Range<usize>> {
         if words <= WORDS {
             units.push(para);
         } else {
-            units.extend(sentences(text, para));
+            units.extend(passage_sentences(text, para));
         }
     }
     let mut start: Option<usize> = None;
@@ -46,7 +46,7 @@ pub fn cut(text: &str) -> Vec<Range<usize>> {
             // The last sentence before the cut opens the next passage, when it is short.
             let carry = last_unit
                 .as_ref()
-                .and_then(|l| sentences(text, l.clone()).pop())
+                .and_then(|l| passage_sentences(text, l.clone()).pop())
                 .filter(|s| text[(*s).clone()].split_whitespace().count() <= OVERLAP_WORDS);
             match carry {
                 Some(s) => {
@@ -71,6 +71,92 @@ pub fn cut(text: &str) -> Vec<Range<usize>> {
     }
     out.truncate(MAX_PASSAGES);
     out
+}
+
+/// Sentences embedded per document, at most: past that a document is matched sentence by
+/// sentence only in its first part (its passages still cover [`MAX_PASSAGES`]).
+pub const MAX_SENTENCES: usize = 5_000;
+/// A sentence shorter than this (in words) joins the next one: "Results." or a figure's
+/// label says too little on its own.
+const SHORT_SENTENCE: usize = 6;
+/// Longest sentence, in words; a longer run (a table, a reference list) is cut.
+const SENTENCE_WORDS: usize = 80;
+
+/// The byte ranges of `text`'s sentences, for matching a query against each claim a document
+/// makes (a passage's vector blends its sentences). A sentence ends at `.`, `!` or `?`
+/// followed by a space and a character that is not a lower-case letter, so "e.g. this" and
+/// "et al. found" stay whole; paragraphs always end one.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = vec![];
+    for para in ranges_split(text, "\n\n") {
+        let first = out.len();
+        let mut pending: Option<Range<usize>> = None;
+        for s in sentence_ends(text, para) {
+            let r = match pending.take() {
+                Some(p) => p.start..s.end,
+                None => s,
+            };
+            if text[r.clone()].split_whitespace().count() < SHORT_SENTENCE {
+                pending = Some(r);
+                continue;
+            }
+            push_capped(text, r, &mut out);
+        }
+        if let Some(p) = pending {
+            // A short last sentence joins the one before it, in the same paragraph.
+            if out.len() > first {
+                let last = out.pop().expect("a sentence of this paragraph");
+                push_capped(text, last.start..p.end, &mut out);
+            } else {
+                push_capped(text, p, &mut out);
+            }
+        }
+        if out.len() >= MAX_SENTENCES {
+            out.truncate(MAX_SENTENCES);
+            break;
+        }
+    }
+    out
+}
+
+/// The sentences of a paragraph as [`sentences`] ends them.
+fn sentence_ends(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
+    let s = &text[r.clone()];
+    let mut out = vec![];
+    let mut from = 0;
+    let bytes = s.as_bytes();
+    for (i, _) in s.match_indices(' ') {
+        let ends = i > 0 && matches!(bytes[i - 1], b'.' | b'!' | b'?');
+        let next_lower = s[i..]
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(char::is_lowercase);
+        if ends && !next_lower {
+            out.push(trim(text, r.start + from..r.start + i));
+            from = i + 1;
+        }
+    }
+    out.push(trim(text, r.start + from..r.end));
+    out.retain(|x| !x.is_empty());
+    out
+}
+
+/// Pushes `r`, cut into runs of at most [`SENTENCE_WORDS`] words.
+fn push_capped(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let words: Vec<(usize, &str)> = text[r.clone()]
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+        .collect();
+    if words.len() <= SENTENCE_WORDS {
+        out.push(r);
+        return;
+    }
+    for chunk in words.chunks(SENTENCE_WORDS) {
+        let (first, _) = chunk[0];
+        let (last, w) = chunk[chunk.len() - 1];
+        out.push(first..last + w.len());
+    }
 }
 
 /// The text a passage is embedded as: the title, then the passage on one line.
@@ -107,7 +193,7 @@ fn trim(text: &str, r: Range<usize>) -> Range<usize> {
 
 /// Sentences of a range (after `.`, `!` or `?` and a space), each at most [`WORDS`] words: a
 /// run-on "sentence" (a table, a list of references) is cut by word count.
-fn sentences(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
+fn passage_sentences(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
     let s = &text[r.clone()];
     let mut out = vec![];
     let mut from = 0;
@@ -147,6 +233,30 @@ mod tests {
             .map(|i| format!("{tag}{i}"))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn sentences_end_at_stops_before_a_capital_and_short_ones_join_the_next() {
+        let text = "Results. Mice fed e.g. rice grew by 20% over six weeks. Rats did not grow at all. \
+                    Fine.\n\nA second paragraph is its own sentence here";
+        let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            got,
+            [
+                "Results. Mice fed e.g. rice grew by 20% over six weeks.",
+                "Rats did not grow at all. Fine.",
+                "A second paragraph is its own sentence here",
+            ]
+        );
+        let long = format!("{}.", words(200, "w"));
+        let cut_up = sentences(&long);
+        assert_eq!(cut_up.len(), 3, "a run-on sentence is cut by words");
+        assert!(sentences("   ").is_empty());
+        // Any script: ranges stay on character boundaries.
+        let cjk = "这是一个句子。 これは文です! Ещё одно предложение? مرحبا بالعالم. 🎉🎉 done";
+        for r in sentences(cjk) {
+            assert!(cjk.get(r).is_some());
+        }
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn update_embeds_each_passage_once_and_only_what_changed() {
     assert!(
         first
             .stdout()
-            .contains("meaning: 3 passages of 3 documents, 3 embedded now"),
+            .contains("meaning: 3 passages and 3 sentences of 3 documents, 3 embedded now"),
         "{}",
         first.stdout()
     );

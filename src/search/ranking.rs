@@ -51,9 +51,14 @@ pub struct Ranking {
     pub near: usize,
     /// ... at this weight against its own words, times each neighbour's similarity.
     pub near_weight: f32,
-    /// Hybrid search: the share of the meaning score in the fused score (min-max normalised
-    /// scores of both rankings, convex mix).
+    /// Hybrid search without sentence vectors (a library embedded before them): the share of
+    /// the passage score in the fused score (min-max normalised scores of both rankings,
+    /// convex mix).
     pub dense_weight: f32,
+    /// Hybrid search with sentence vectors: the shares of the passage and the sentence scores
+    /// (the lexical one has the rest; 0 sentence weight: as without sentences).
+    pub passage_weight: f32,
+    pub sentence_weight: f32,
     /// The cosines' floor in the fusion's normalisation (below −1: their own lowest).
     pub dense_floor: f32,
     /// Documents taken from each ranking into the fusion.
@@ -93,6 +98,8 @@ impl Default for Ranking {
             near: 5,
             near_weight: 0.3,
             dense_weight: 0.3,
+            passage_weight: 0.1,
+            sentence_weight: 0.5,
             dense_floor: -2.0,
             fusion_depth: 100,
             dense_feedback: 0.0,
@@ -140,6 +147,8 @@ impl Ranking {
             "near" => self.near = u()?,
             "near_weight" => self.near_weight = f()?,
             "dense_weight" => self.dense_weight = f()?,
+            "passage_weight" => self.passage_weight = f()?,
+            "sentence_weight" => self.sentence_weight = f()?,
             "dense_floor" => self.dense_floor = f()?,
             "fusion_depth" => self.fusion_depth = u()?,
             "dense_feedback" => self.dense_feedback = f()?,

@@ -9,8 +9,9 @@
 //!   appended and synced at checkpoints, so a killed update keeps what it finished and the
 //!   next one continues; a torn last record is cut off on open. Values are f16: half the
 //!   size of f32, and its rounding (2⁻¹¹ relative) moves a cosine by about 10⁻⁴.
-//! - `layout.bin` says which passages each current document has (record, byte range in its
-//!   text, and the digest of that text), written whole and atomically at every checkpoint.
+//! - `layout.bin` says which passages and sentences each current document has (record, byte
+//!   range in its text, and the digest of that text), written whole and atomically at every
+//!   checkpoint.
 //! - `scan.bin` ([`scan`]) is what a search reads: the current passages' vectors in int8,
 //!   mapped, made from the two above when an embedding ends.
 
@@ -29,7 +30,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 const MAGIC: &[u8; 8] = b"rlvec01\n";
-const LAYOUT_MAGIC: &[u8; 8] = b"rllay01\n";
+const LAYOUT_MAGIC: &[u8; 8] = b"rllay02\n";
+/// The layout before sentences: read as documents without them, which the next update gives.
+const LAYOUT_MAGIC_1: &[u8; 8] = b"rllay01\n";
 
 #[derive(Debug, Error)]
 pub enum VectorError {
@@ -104,12 +107,14 @@ pub struct Placed {
     pub end: u32,
 }
 
-/// A document's passages, and the digest of the text their ranges are in.
+/// A document's passages and sentences, and the digest of the text their ranges are in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocPassages {
     pub id: String,
     pub text_key: Key,
     pub passages: Vec<Placed>,
+    /// Empty for a document laid out before sentences were embedded (and one without text).
+    pub sentences: Vec<Placed>,
 }
 
 /// The writer's side: looks vectors up by key and appends new ones.
@@ -242,10 +247,12 @@ fn write_layout(dir: &Path, docs: &[DocPassages]) -> Result<(), VectorError> {
         out.extend_from_slice(&(id.len() as u16).to_le_bytes());
         out.extend_from_slice(id);
         out.extend_from_slice(&d.text_key);
-        out.extend_from_slice(&(d.passages.len() as u32).to_le_bytes());
-        for p in &d.passages {
-            for x in [p.record, p.start, p.end] {
-                out.extend_from_slice(&x.to_le_bytes());
+        for units in [&d.passages, &d.sentences] {
+            out.extend_from_slice(&(units.len() as u32).to_le_bytes());
+            for p in units {
+                for x in [p.record, p.start, p.end] {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
             }
         }
     }
@@ -291,9 +298,14 @@ impl Records {
 
 fn read_layout(path: &Path, records: u32) -> Option<Vec<DocPassages>> {
     let b = std::fs::read(path).ok()?;
-    if b.len() < 12 || &b[..8] != LAYOUT_MAGIC {
+    if b.len() < 12 {
         return None;
     }
+    let with_sentences = match &b[..8] {
+        m if m == LAYOUT_MAGIC => true,
+        m if m == LAYOUT_MAGIC_1 => false,
+        _ => return None,
+    };
     let mut at = 8;
     let mut take = |n: usize| -> Option<&[u8]> {
         let s = b.get(at..at + n)?;
@@ -307,24 +319,29 @@ fn read_layout(path: &Path, records: u32) -> Option<Vec<DocPassages>> {
         let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
         let id = String::from_utf8(take(len)?.to_vec()).ok()?;
         let text_key: Key = take(16)?.try_into().ok()?;
-        let m = u32_of(take(4)?) as usize;
-        let mut passages = Vec::with_capacity(m.min(10_000));
-        for _ in 0..m {
-            let p = Placed {
-                record: u32_of(take(4)?),
-                start: u32_of(take(4)?),
-                end: u32_of(take(4)?),
-            };
-            // A layout that names a record past the file's end is not this file's.
-            if p.record >= records {
-                return None;
+        let mut units = [vec![], vec![]];
+        for list in units.iter_mut().take(if with_sentences { 2 } else { 1 }) {
+            let m = u32_of(take(4)?) as usize;
+            list.reserve(m.min(10_000));
+            for _ in 0..m {
+                let p = Placed {
+                    record: u32_of(take(4)?),
+                    start: u32_of(take(4)?),
+                    end: u32_of(take(4)?),
+                };
+                // A layout that names a record past the file's end is not this file's.
+                if p.record >= records {
+                    return None;
+                }
+                list.push(p);
             }
-            passages.push(p);
         }
+        let [passages, sentences] = units;
         docs.push(DocPassages {
             id,
             text_key,
             passages,
+            sentences,
         });
     }
     Some(docs)
@@ -340,6 +357,50 @@ fn unit(v: &[f32]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn layout_of(library: &Path) -> Vec<DocPassages> {
+        let mut l: Vec<DocPassages> = layout(library).into_values().collect();
+        l.sort_by(|a, b| a.id.cmp(&b.id));
+        l
+    }
+
+    #[test]
+    fn a_layout_from_before_sentences_reads_as_documents_without_them() {
+        let lib = tempfile::tempdir().unwrap();
+        let model = ModelInfo {
+            id: "tiny@1".into(),
+            dim: 3,
+        };
+        let mut s = VectorStore::open(lib.path(), &model, false).unwrap();
+        let a = s.push(key("alpha"), &unit(&[1.0, 0.0, 0.0]));
+        s.checkpoint(&[]).unwrap();
+        // The first layout format: no sentence lists.
+        let mut old = Vec::from(&LAYOUT_MAGIC_1[..]);
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.extend_from_slice(&2u16.to_le_bytes());
+        old.extend_from_slice(b"d1");
+        old.extend_from_slice(&key("d1 text"));
+        old.extend_from_slice(&1u32.to_le_bytes());
+        for x in [a, 0, 5] {
+            old.extend_from_slice(&x.to_le_bytes());
+        }
+        std::fs::write(lib.path().join("vectors/layout.bin"), old).unwrap();
+        let got = layout_of(lib.path());
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].passages,
+            [Placed {
+                record: a,
+                start: 0,
+                end: 5
+            }]
+        );
+        assert!(got[0].sentences.is_empty());
+        // Searches of such a library use the passages alone.
+        let v = Vectors::open(lib.path()).unwrap();
+        assert!(!v.has_sentences());
+        assert_eq!(v.best_sentence(0, &[1.0, 0.0, 0.0]), None);
+    }
 
     #[test]
     fn vectors_are_kept_by_text_and_a_torn_record_is_cut_off() {
@@ -365,6 +426,11 @@ mod tests {
                     start: 0,
                     end: 5,
                 }],
+                sentences: vec![Placed {
+                    record: b,
+                    start: 0,
+                    end: 2,
+                }],
             },
             DocPassages {
                 id: "d2".into(),
@@ -374,6 +440,7 @@ mod tests {
                     start: 3,
                     end: 9,
                 }],
+                sentences: vec![],
             },
         ];
         s.checkpoint(&layout).unwrap();
@@ -387,6 +454,11 @@ mod tests {
         assert_eq!(s.get(&key("beta")), Some(b));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 12 + 2 * 22);
 
+        assert_eq!(
+            layout_of(lib.path()),
+            layout,
+            "the layout reads back as written"
+        );
         let v = Vectors::open(lib.path()).unwrap();
         let near = v.nearest(&unit(&[0.1, 1.0, 0.0]), 5);
         assert_eq!(v.id(near[0].doc), "d2");

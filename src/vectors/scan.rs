@@ -11,12 +11,16 @@
 //! checkpointed halfway through one.
 //!
 //! ```text
-//! header   magic "rlscan1\n", then u32 each: dim, documents, passages, bytes of names, bytes of model id
-//! docs     per document: name offset, name length, first passage, passages (u32 each), text digest (16)
-//! passages per passage: start, end (u32 each) — its byte range in the document's text
-//! scales   per passage: f32
-//! names    the model id, then every document id, UTF-8
-//! vectors  per passage: `dim` int8 values, starting at a multiple of 64
+//! header   magic "rlscan2\n", then u32 each: dim, documents, passages, sentences, bytes of names, bytes of model id
+//! docs     per document: name offset, name length, first passage, passages, first sentence, sentences (u32 each), text digest (16)
+//! spans    per unit (every passage, then every sentence): start, end (u32 each) — its byte range in the document's text
+//! scales   per unit: f32
+//! names    the model id, then every document id (in order), UTF-8
+//! vectors  per unit: `dim` int8 values, starting at a multiple of 64
+//! ```
+//!
+//! Passages come first so the scan for the nearest reads one run of them; sentences are
+//! read only for the candidates a fusion already has ([`Vectors::best_sentence`]).
 //! ```
 
 use std::ops::Range;
@@ -26,9 +30,9 @@ use memmap2::Mmap;
 
 use super::{DocPassages, Key, ModelInfo};
 
-const MAGIC: &[u8; 8] = b"rlscan1\n";
-const HEADER: usize = 28;
-const DOC: usize = 32;
+const MAGIC: &[u8; 8] = b"rlscan2\n";
+const HEADER: usize = 32;
+const DOC: usize = 40;
 /// Below this many passages a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 40_000;
 
@@ -54,6 +58,7 @@ struct Sections {
     dim: usize,
     docs: usize,
     passages: usize,
+    sentences: usize,
     at_docs: usize,
     at_passages: usize,
     at_scales: usize,
@@ -64,23 +69,32 @@ struct Sections {
 }
 
 impl Sections {
-    fn new(dim: usize, docs: usize, passages: usize, names: usize, model_len: usize) -> Sections {
+    fn new(
+        dim: usize,
+        docs: usize,
+        passages: usize,
+        sentences: usize,
+        names: usize,
+        model_len: usize,
+    ) -> Sections {
+        let units = passages + sentences;
         let at_docs = HEADER;
         let at_passages = at_docs + docs * DOC;
-        let at_scales = at_passages + passages * 8;
-        let at_names = at_scales + passages * 4;
+        let at_scales = at_passages + units * 8;
+        let at_names = at_scales + units * 4;
         let at_vectors = (at_names + names).div_ceil(64) * 64;
         Sections {
             dim,
             docs,
             passages,
+            sentences,
             at_docs,
             at_passages,
             at_scales,
             at_names,
             model_len,
             at_vectors,
-            len: at_vectors + passages * dim,
+            len: at_vectors + units * dim,
         }
     }
 
@@ -89,11 +103,12 @@ impl Sections {
             return None;
         }
         let u = |i: usize| u32_at(b, 8 + 4 * i) as usize;
-        let (dim, docs, passages, names, model_len) = (u(0), u(1), u(2), u(3), u(4));
+        let (dim, docs, passages, sentences, names, model_len) =
+            (u(0), u(1), u(2), u(3), u(4), u(5));
         if dim == 0 || model_len > names {
             return None;
         }
-        let s = Sections::new(dim, docs, passages, names, model_len);
+        let s = Sections::new(dim, docs, passages, sentences, names, model_len);
         (s.len == b.len()).then_some(s)
     }
 }
@@ -133,13 +148,28 @@ fn build(
     vector: &mut impl FnMut(u32) -> Option<Vec<f32>>,
 ) -> Option<Vec<u8>> {
     let passages: usize = layout.iter().map(|d| d.passages.len()).sum();
+    let sentences: usize = layout.iter().map(|d| d.sentences.len()).sum();
     let names = model.id.len() + layout.iter().map(|d| d.id.len()).sum::<usize>();
-    let s = Sections::new(model.dim, layout.len(), passages, names, model.id.len());
+    let s = Sections::new(
+        model.dim,
+        layout.len(),
+        passages,
+        sentences,
+        names,
+        model.id.len(),
+    );
     let mut out = vec![0u8; s.len];
     out[..8].copy_from_slice(MAGIC);
-    for (i, v) in [model.dim, layout.len(), passages, names, model.id.len()]
-        .into_iter()
-        .enumerate()
+    for (i, v) in [
+        model.dim,
+        layout.len(),
+        passages,
+        sentences,
+        names,
+        model.id.len(),
+    ]
+    .into_iter()
+    .enumerate()
     {
         out[8 + 4 * i..12 + 4 * i].copy_from_slice(&(v as u32).to_le_bytes());
     }
@@ -147,34 +177,55 @@ fn build(
         out[at..at + 4].copy_from_slice(&v.to_le_bytes());
     };
     out[s.at_names..s.at_names + model.id.len()].copy_from_slice(model.id.as_bytes());
-    let (mut name_at, mut p) = (model.id.len(), 0usize);
+    let (mut name_at, mut p, mut sentence) = (model.id.len(), 0usize, passages);
     for (i, d) in layout.iter().enumerate() {
         let at = s.at_docs + i * DOC;
         put(&mut out, at, name_at as u32);
         put(&mut out, at + 4, d.id.len() as u32);
         put(&mut out, at + 8, p as u32);
         put(&mut out, at + 12, d.passages.len() as u32);
-        out[at + 16..at + 32].copy_from_slice(&d.text_key);
+        put(&mut out, at + 16, sentence as u32);
+        put(&mut out, at + 20, d.sentences.len() as u32);
+        out[at + 24..at + 40].copy_from_slice(&d.text_key);
         out[s.at_names + name_at..s.at_names + name_at + d.id.len()]
             .copy_from_slice(d.id.as_bytes());
         name_at += d.id.len();
         for placed in &d.passages {
-            put(&mut out, s.at_passages + p * 8, placed.start);
-            put(&mut out, s.at_passages + p * 8 + 4, placed.end);
-            let v = vector(placed.record)?;
-            if v.len() != model.dim {
-                return None;
-            }
-            let (scale, q) = quantize(&v);
-            out[s.at_scales + p * 4..s.at_scales + p * 4 + 4].copy_from_slice(&scale.to_le_bytes());
-            let at = s.at_vectors + p * model.dim;
-            for (o, x) in out[at..at + model.dim].iter_mut().zip(q) {
-                *o = x as u8;
-            }
+            put_unit(&mut out, &s, p, placed, model.dim, vector)?;
             p += 1;
+        }
+        for placed in &d.sentences {
+            put_unit(&mut out, &s, sentence, placed, model.dim, vector)?;
+            sentence += 1;
         }
     }
     Some(out)
+}
+
+/// Writes unit `u`'s span, scale and int8 vector.
+fn put_unit(
+    out: &mut [u8],
+    s: &Sections,
+    u: usize,
+    placed: &super::Placed,
+    dim: usize,
+    vector: &mut impl FnMut(u32) -> Option<Vec<f32>>,
+) -> Option<()> {
+    out[s.at_passages + u * 8..s.at_passages + u * 8 + 4]
+        .copy_from_slice(&placed.start.to_le_bytes());
+    out[s.at_passages + u * 8 + 4..s.at_passages + u * 8 + 8]
+        .copy_from_slice(&placed.end.to_le_bytes());
+    let v = vector(placed.record)?;
+    if v.len() != dim {
+        return None;
+    }
+    let (scale, q) = quantize(&v);
+    out[s.at_scales + u * 4..s.at_scales + u * 4 + 4].copy_from_slice(&scale.to_le_bytes());
+    let at = s.at_vectors + u * dim;
+    for (o, x) in out[at..at + dim].iter_mut().zip(q) {
+        *o = x as u8;
+    }
+    Some(())
 }
 
 /// A vector as int8 values and the scale that maps them back (`value ≈ scale · int`).
@@ -197,6 +248,8 @@ pub struct Vectors {
     pub model: ModelInfo,
     bytes: Bytes,
     s: Sections,
+    /// Documents in id order (as updates write them), so an id is found by bisection.
+    sorted: bool,
 }
 
 /// A document's best passage for a query.
@@ -238,18 +291,23 @@ impl Vectors {
         let s = Sections::read(&bytes)?;
         let names = bytes.get(s.at_names..s.at_vectors)?;
         let model_id = std::str::from_utf8(&names[..s.model_len]).ok()?.to_string();
-        // Every document's names and passages must lie inside the file.
+        // Every document's names, passages and sentences must lie inside the file.
+        let units = s.passages + s.sentences;
+        let mut sorted = true;
+        let mut last: &str = "";
         for i in 0..s.docs {
             let at = s.at_docs + i * DOC;
-            let (name, len) = (u32_at(&bytes, at) as usize, u32_at(&bytes, at + 4) as usize);
-            let (first, n) = (
-                u32_at(&bytes, at + 8) as usize,
-                u32_at(&bytes, at + 12) as usize,
-            );
-            if name + len > names.len() || first + n > s.passages {
+            let f = |k: usize| u32_at(&bytes, at + 4 * k) as usize;
+            let (name, len) = (f(0), f(1));
+            if name + len > names.len()
+                || f(2) + f(3) > s.passages
+                || (f(5) > 0 && (f(4) < s.passages || f(4) + f(5) > units))
+            {
                 return None;
             }
-            std::str::from_utf8(&names[name..name + len]).ok()?;
+            let id = std::str::from_utf8(&names[name..name + len]).ok()?;
+            sorted &= i == 0 || last < id;
+            last = id;
         }
         Some(Vectors {
             model: ModelInfo {
@@ -258,6 +316,7 @@ impl Vectors {
             },
             bytes,
             s,
+            sorted,
         })
     }
 
@@ -284,7 +343,7 @@ impl Vectors {
 
     /// The digest of the text document `doc`'s passage ranges are in.
     pub fn text_key(&self, doc: usize) -> Key {
-        let at = self.s.at_docs + doc * DOC + 16;
+        let at = self.s.at_docs + doc * DOC + 24;
         self.bytes[at..at + 16].try_into().expect("16 bytes")
     }
 
@@ -316,8 +375,38 @@ impl Vectors {
             .collect()
     }
 
-    fn find(&self, id: &str) -> Option<usize> {
-        (0..self.s.docs).find(|&d| self.id(d) == id)
+    /// The number of the document `id`, if it has vectors.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        if !self.sorted {
+            return (0..self.s.docs).find(|&d| self.id(d) == id);
+        }
+        let (mut lo, mut hi) = (0, self.s.docs);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.id(mid).cmp(id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Whether the documents' sentences have vectors (a library embedded before sentences
+    /// were has passages only, until its next update).
+    pub fn has_sentences(&self) -> bool {
+        self.s.sentences > 0
+    }
+
+    /// The cosine of document `doc`'s sentence nearest `q` (`None`: it has no sentences).
+    pub fn best_sentence(&self, doc: usize, q: &[f32]) -> Option<f32> {
+        if q.len() != self.s.dim || doc >= self.s.docs {
+            return None;
+        }
+        let first = self.doc_field(doc, 4);
+        (first..first + self.doc_field(doc, 5))
+            .map(|u| self.scale(u) * dot(q, self.raw(u)))
+            .max_by(f32::total_cmp)
     }
 
     /// A document's own vector: the normalised mean of its passages' (`None`: not embedded).
@@ -460,7 +549,7 @@ mod tests {
 
     #[test]
     fn int8_keeps_cosines_within_a_hundredth_and_the_scan_finds_best_passages() {
-        // 300 documents of 1–3 pseudo-random passages in 48 dimensions.
+        // 300 documents of 1–3 pseudo-random passages and 0–4 sentences in 48 dimensions.
         let dim = 48;
         let mut seed = 7u64;
         let mut rnd = || {
@@ -481,10 +570,20 @@ mod tests {
                     end: p * 10 + 9,
                 });
             }
+            let mut sentences = vec![];
+            for p in 0..(d % 5) {
+                records.push(unit(&(0..dim).map(|_| rnd()).collect::<Vec<_>>()));
+                sentences.push(Placed {
+                    record: records.len() as u32 - 1,
+                    start: p * 5,
+                    end: p * 5 + 4,
+                });
+            }
             layout.push(DocPassages {
                 id: format!("doc{d:03}-é"),
                 text_key: [d as u8; 16],
                 passages,
+                sentences,
             });
         }
         let model = ModelInfo {
@@ -522,6 +621,21 @@ mod tests {
         );
         assert_eq!(v.id(got[0].doc), layout[want[0].1].id);
         assert_eq!(v.text_key(7), [7u8; 16]);
+        // Every document is found by its id, and its best sentence is the exact one's.
+        assert!(v.has_sentences());
+        for (i, d) in layout.iter().enumerate() {
+            assert_eq!(v.find(&d.id), Some(i));
+            let best = d
+                .sentences
+                .iter()
+                .map(|s| exact(s.record))
+                .max_by(f32::total_cmp);
+            match (v.best_sentence(i, &q), best) {
+                (Some(g), Some(w)) => assert!((g - w).abs() < 0.01, "{g} vs {w}"),
+                (g, w) => assert_eq!(g, w, "document {i}"),
+            }
+        }
+        assert_eq!(v.find("doc999"), None);
         // A cut or damaged file is not read.
         assert!(Vectors::from_bytes(Bytes::Owned(bytes[..bytes.len() - 1].to_vec())).is_none());
         let mut bad = bytes.clone();

@@ -31,16 +31,23 @@ pub struct EmbedReport {
     pub model: String,
     pub documents: usize,
     pub passages: usize,
+    pub sentences: usize,
+    /// Texts embedded now (passages and sentences).
     pub embedded: usize,
     pub seconds: f64,
 }
 
-/// A document whose passages need vectors: its id, the digest of its text, and each passage
-/// (range, text to embed, and that text's key, hashed once).
+/// A passage or sentence to place: its range, the text to embed, and that text's key (hashed
+/// once).
+type Unit = (std::ops::Range<usize>, String, vectors::Key);
+
+/// A document whose passages or sentences need vectors: its id, the digest of its text, and
+/// its units.
 struct Todo {
     id: String,
     text_key: vectors::Key,
-    passages: Vec<(std::ops::Range<usize>, String, vectors::Key)>,
+    passages: Vec<Unit>,
+    sentences: Vec<Unit>,
 }
 
 /// Embeds what the library lacks with the model in `model_dir`. `replace`: vectors of another
@@ -82,7 +89,8 @@ pub fn embed_library(
     };
     let mut ids: Vec<&String> = hashes.keys().collect();
     ids.sort();
-    // Documents whose text is the one their passages were placed in keep them.
+    // Documents whose text is the one their units were placed in keep them (a layout from
+    // before sentences were embedded gets its sentences; its passages' vectors are found).
     let mut layout: Vec<DocPassages> = vec![];
     let mut todo: Vec<Todo> = vec![];
     let mut waiting = 0;
@@ -90,6 +98,7 @@ pub fn embed_library(
         let text_key = vectors::key(&hashes[id]);
         if let Some(d) = old.get(id.as_str())
             && d.text_key == text_key
+            && (!d.sentences.is_empty() || d.passages.is_empty())
         {
             layout.push(d.clone());
             continue;
@@ -97,19 +106,26 @@ pub fn embed_library(
         let Some(doc) = read(id)? else { continue };
         let title = stored_str(&doc, f.title);
         let body = stored_str(&doc, f.body);
-        let mut passages = vec![];
-        for r in passages::cut(body) {
-            let text = passages::embedding_text(title, &body[r.clone()]);
-            let k = vectors::key(&text);
-            if vs.get(&k).is_none() {
-                waiting += 1;
-            }
-            passages.push((r, text, k));
-        }
+        let mut units = |ranges: Vec<std::ops::Range<usize>>| -> Vec<Unit> {
+            ranges
+                .into_iter()
+                .map(|r| {
+                    let text = passages::embedding_text(title, &body[r.clone()]);
+                    let k = vectors::key(&text);
+                    if vs.get(&k).is_none() {
+                        waiting += 1;
+                    }
+                    (r, text, k)
+                })
+                .collect()
+        };
+        let passages = units(passages::cut(body));
+        let sentences = units(passages::sentences(body));
         todo.push(Todo {
             id: id.clone(),
             text_key,
             passages,
+            sentences,
         });
     }
     let bar = if tty && waiting > 0 {
@@ -119,7 +135,7 @@ pub fn embed_library(
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "embedding {bar:30} {pos}/{len} passages, {per_sec}, {eta} left",
+            "embedding {bar:30} {pos}/{len} passages and sentences, {per_sec}, {eta} left",
         )
         .expect("static template"),
     );
@@ -129,10 +145,10 @@ pub fn embed_library(
     };
     let mut last_checkpoint = Instant::now();
     // Embedded in chunks across documents; a document joins the layout when all its
-    // passages have vectors.
+    // units have vectors.
     let mut queue: Vec<(String, vectors::Key)> = vec![];
     for t in &todo {
-        for (_, text, k) in &t.passages {
+        for (_, text, k) in t.passages.iter().chain(&t.sentences) {
             if vs.get(k).is_none() && !queue.iter().any(|(_, q)| q == k) {
                 queue.push((text.clone(), *k));
             }
@@ -160,6 +176,7 @@ pub fn embed_library(
     bar.finish_and_clear();
     report.documents = all.len();
     report.passages = all.iter().map(|d| d.passages.len()).sum();
+    report.sentences = all.iter().map(|d| d.sentences.len()).sum();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -187,26 +204,30 @@ fn embed_chunk(
     Ok(())
 }
 
-/// The layout of every document whose passages all have vectors.
+/// The layout of every document whose units all have vectors.
 fn done(kept: &[DocPassages], todo: &[Todo], vs: &VectorStore) -> Vec<DocPassages> {
+    let place = |units: &[Unit]| -> Option<Vec<Placed>> {
+        units
+            .iter()
+            .map(|(r, _, k)| {
+                Some(Placed {
+                    record: vs.get(k)?,
+                    start: r.start as u32,
+                    end: r.end as u32,
+                })
+            })
+            .collect()
+    };
     let mut out: Vec<DocPassages> = kept.to_vec();
-    'doc: for t in todo {
-        let mut placed = Vec::with_capacity(t.passages.len());
-        for (r, _, k) in &t.passages {
-            let Some(record) = vs.get(k) else {
-                continue 'doc;
-            };
-            placed.push(Placed {
-                record,
-                start: r.start as u32,
-                end: r.end as u32,
+    for t in todo {
+        if let (Some(passages), Some(sentences)) = (place(&t.passages), place(&t.sentences)) {
+            out.push(DocPassages {
+                id: t.id.clone(),
+                text_key: t.text_key,
+                passages,
+                sentences,
             });
         }
-        out.push(DocPassages {
-            id: t.id.clone(),
-            text_key: t.text_key,
-            passages: placed,
-        });
     }
     out
 }

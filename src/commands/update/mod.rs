@@ -582,8 +582,8 @@ pub fn print_report(r: &Report, cfg: &Config) {
             n => format!(", {:.0} a second", n as f64 / e.seconds.max(1e-3)),
         };
         println!(
-            "meaning: {} passages of {} documents, {} embedded now in {:.1} s{rate} ({})",
-            e.passages, e.documents, e.embedded, e.seconds, e.model
+            "meaning: {} passages and {} sentences of {} documents, {} embedded now in {:.1} s{rate} ({})",
+            e.passages, e.sentences, e.documents, e.embedded, e.seconds, e.model
         );
     }
     for (url, reason, kept) in &r.failed {
