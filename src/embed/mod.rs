@@ -24,8 +24,10 @@ use tokenizers::Tokenizer;
 
 pub use config::{ModelConfig, Pooling};
 
-/// Texts run through the network together (packed end to end, not padded).
-pub const BATCH: usize = 32;
+/// Word pieces run through the network together, at most: texts are packed end to end (not
+/// padded) up to this many, so a batch of short sentences is as large a matrix product as one
+/// of passages (a text longer than this runs alone).
+pub const BATCH_TOKENS: usize = 8_192;
 
 #[derive(Debug, Error)]
 pub enum EmbedError {
@@ -113,8 +115,16 @@ impl Model {
             encoded.push(self.token_ids(&format!("{prefix}{t}"))?);
         }
         let mut out = Vec::with_capacity(texts.len());
-        for batch in encoded.chunks(BATCH) {
-            out.extend(self.run_batch(batch));
+        let (mut from, mut tokens) = (0, 0);
+        for (i, t) in encoded.iter().enumerate() {
+            if i > from && tokens + t.len() > BATCH_TOKENS {
+                out.extend(self.run_batch(&encoded[from..i]));
+                (from, tokens) = (i, 0);
+            }
+            tokens += t.len();
+        }
+        if from < encoded.len() {
+            out.extend(self.run_batch(&encoded[from..]));
         }
         Ok(out)
     }
