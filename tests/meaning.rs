@@ -159,6 +159,53 @@ fn update_embeds_each_passage_once_and_only_what_changed() {
     assert_eq!(damaged.stdout(), before.stdout());
     env.run(&["--model", m, "update"]).expect_code(0);
     assert_eq!(std::fs::read(&scan).unwrap(), whole, "written again");
+
+    // A library embedded by the version before sentences (layout without them, a scan file
+    // of the old format) is searched by its passages, and the next update adds its sentences
+    // without embedding its passages again (here each page is one sentence: nothing at all).
+    let layout = env.library().join("vectors/layout.bin");
+    std::fs::write(
+        &layout,
+        layout_without_sentences(&std::fs::read(&layout).unwrap()),
+    )
+    .unwrap();
+    std::fs::write(&scan, b"rlscan1\n").unwrap();
+    let old = env.run(&[
+        "--model", m, "search", "--mode", "meaning", "kv cache", "--json",
+    ]);
+    old.expect_code(0);
+    assert_eq!(old.json_lines().len(), 3, "{}", old.stdout());
+    let upgraded = env.run(&["--model", m, "update"]);
+    assert!(
+        upgraded
+            .stdout()
+            .contains("3 passages and 3 sentences of 3 documents, 0 embedded now"),
+        "{}",
+        upgraded.stdout()
+    );
+    assert_eq!(
+        std::fs::read(&scan).unwrap(),
+        whole,
+        "the same scan file as before"
+    );
+}
+
+/// `layout.bin` as the first format wrote it: no sentence list after each document's passages.
+fn layout_without_sentences(v2: &[u8]) -> Vec<u8> {
+    assert_eq!(&v2[..8], b"rllay02\n");
+    let u32_at = |at: usize| u32::from_le_bytes(v2[at..at + 4].try_into().unwrap()) as usize;
+    let mut out = b"rllay01\n".to_vec();
+    out.extend_from_slice(&v2[8..12]);
+    let mut at = 12;
+    for _ in 0..u32_at(8) {
+        let id = u16::from_le_bytes([v2[at], v2[at + 1]]) as usize;
+        let passages = u32_at(at + 2 + id + 16);
+        let end = at + 2 + id + 16 + 4 + 12 * passages;
+        out.extend_from_slice(&v2[at..end]);
+        at = end + 4 + 12 * u32_at(end);
+    }
+    assert_eq!(at, v2.len());
+    out
 }
 
 #[test]
