@@ -15,7 +15,11 @@
 //! `--style short` replaces each query by its three rarest words (a keyword query).
 //! `--model DIR --mode hybrid|meaning|lexical` ranks with the model's vectors (the library
 //! must have been embedded with it: `rl-search --index PATH --model DIR update`, or run.py's
-//! kept library); `dense_weight` and `fusion_depth` are the fusion's grid parameters.
+//! kept library); `passage_weight`, `sentence_weight`, `dense_weight` (passages only) and
+//! `fusion_depth` are the fusion's grid parameters. `--export DIR` (with `--model`) writes,
+//! instead of ranking, what a model of the fusion outside Rust needs: per query its vector,
+//! the lexical top 100 and every document's best-passage cosine; per document its mean vector
+//! and nearest documents.
 //! `--grid` varies a `Ranking` parameter (title, link_text, section, author, body, k1, b,
 //! b_title, rr_title, rr_other, mix, proximity,
 //! window, coordination, depth, stop_words, feedback_max_words, feedback_weight, rm3_docs,
