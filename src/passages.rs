@@ -91,7 +91,7 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     for para in ranges_split(text, "\n\n") {
         let first = out.len();
         let mut pending: Option<Range<usize>> = None;
-        for s in sentence_ends(text, para) {
+        for s in stops(text, para, true) {
             let r = match pending.take() {
                 Some(p) => p.start..s.end,
                 None => s,
@@ -100,15 +100,15 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
                 pending = Some(r);
                 continue;
             }
-            push_capped(text, r, &mut out);
+            push_capped(text, r, SENTENCE_WORDS, &mut out);
         }
         if let Some(p) = pending {
             // A short last sentence joins the one before it, in the same paragraph.
             if out.len() > first {
                 let last = out.pop().expect("a sentence of this paragraph");
-                push_capped(text, last.start..p.end, &mut out);
+                push_capped(text, last.start..p.end, SENTENCE_WORDS, &mut out);
             } else {
-                push_capped(text, p, &mut out);
+                push_capped(text, p, SENTENCE_WORDS, &mut out);
             }
         }
         if out.len() >= MAX_SENTENCES {
@@ -119,20 +119,23 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// The sentences of a paragraph as [`sentences`] ends them.
-fn sentence_ends(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
+/// The sentences of a range, ended after `.`, `!` or `?` and a space — with `strict`, only
+/// where what follows is not a lower-case letter ([`sentences`]); empty ones left out.
+fn stops(text: &str, r: Range<usize>, strict: bool) -> Vec<Range<usize>> {
     let s = &text[r.clone()];
     let mut out = vec![];
     let mut from = 0;
     let bytes = s.as_bytes();
     for (i, _) in s.match_indices(' ') {
         let ends = i > 0 && matches!(bytes[i - 1], b'.' | b'!' | b'?');
-        let next_lower = s[i..]
-            .trim_start()
-            .chars()
-            .next()
-            .is_some_and(char::is_lowercase);
-        if ends && !next_lower {
+        let next_lower = || {
+            s[i..]
+                .trim_start()
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase)
+        };
+        if ends && !(strict && next_lower()) {
             out.push(trim(text, r.start + from..r.start + i));
             from = i + 1;
         }
@@ -142,17 +145,17 @@ fn sentence_ends(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-/// Pushes `r`, cut into runs of at most [`SENTENCE_WORDS`] words.
-fn push_capped(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+/// Pushes `r`, cut into runs of at most `max` words.
+fn push_capped(text: &str, r: Range<usize>, max: usize, out: &mut Vec<Range<usize>>) {
     let words: Vec<(usize, &str)> = text[r.clone()]
         .split_whitespace()
         .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
         .collect();
-    if words.len() <= SENTENCE_WORDS {
+    if words.len() <= max {
         out.push(r);
         return;
     }
-    for chunk in words.chunks(SENTENCE_WORDS) {
+    for chunk in words.chunks(max) {
         let (first, _) = chunk[0];
         let (last, w) = chunk[chunk.len() - 1];
         out.push(first..last + w.len());
@@ -194,34 +197,11 @@ fn trim(text: &str, r: Range<usize>) -> Range<usize> {
 /// Sentences of a range (after `.`, `!` or `?` and a space), each at most [`WORDS`] words: a
 /// run-on "sentence" (a table, a list of references) is cut by word count.
 fn passage_sentences(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
-    let s = &text[r.clone()];
     let mut out = vec![];
-    let mut from = 0;
-    let bytes = s.as_bytes();
-    for (i, _) in s.match_indices(' ') {
-        if i > 0 && matches!(bytes[i - 1], b'.' | b'!' | b'?') {
-            out.push(trim(text, r.start + from..r.start + i));
-            from = i + 1;
-        }
+    for s in stops(text, r, false) {
+        push_capped(text, s, WORDS, &mut out);
     }
-    out.push(trim(text, r.start + from..r.end));
-    let mut capped = vec![];
-    for sr in out.into_iter().filter(|x| !x.is_empty()) {
-        let words: Vec<(usize, &str)> = text[sr.clone()]
-            .split_whitespace()
-            .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
-            .collect();
-        if words.len() <= WORDS {
-            capped.push(sr);
-            continue;
-        }
-        for chunk in words.chunks(WORDS) {
-            let (first, _) = chunk[0];
-            let (last, w) = chunk[chunk.len() - 1];
-            capped.push(first..last + w.len());
-        }
-    }
-    capped
+    out
 }
 
 #[cfg(test)]

@@ -25,8 +25,8 @@ use tokenizers::Tokenizer;
 pub use config::{ModelConfig, Pooling};
 
 /// Word pieces run through the network together, at most: texts are packed end to end (not
-/// padded) up to this many, so a batch of short sentences is as large a matrix product as one
-/// of passages (a text longer than this runs alone).
+/// padded) up to this many, so a call with many short sentences makes fewer, larger matrix
+/// products than a fixed count of texts would (a text longer than this runs alone).
 pub const BATCH_TOKENS: usize = 8_192;
 
 #[derive(Debug, Error)]

@@ -50,12 +50,11 @@ pub fn fuse(
         Some(q) => Some(q.weight(EnableScoring::disabled_from_searcher(searcher))?),
         None => None,
     };
-    let query = feedback(snap, vectors, &lexical, query, r)?;
     let mut dense: Vec<(f32, DocAddress)> = vec![];
     let mut passages = HashMap::new();
     // Each candidate's number in the vectors, for its sentences.
     let mut numbers: HashMap<DocAddress, usize> = HashMap::new();
-    for n in vectors.nearest(&query, r.fusion_depth.max(1)) {
+    for n in vectors.nearest(query, r.fusion_depth.max(1)) {
         let id = TermQuery::new(
             Term::from_field_text(f.id, vectors.id(n.doc)),
             IndexRecordOption::Basic,
@@ -95,10 +94,7 @@ pub fn fuse(
     if !vectors.has_sentences() || r.sentence_weight <= 0.0 {
         let ranked = match mode {
             Mode::Meaning => dense,
-            _ => mix(
-                &[(&lexical, 1.0 - r.dense_weight), (&dense, r.dense_weight)],
-                r.dense_floor,
-            ),
+            _ => mix(&[(&lexical, 1.0 - r.dense_weight), (&dense, r.dense_weight)]),
         };
         return Ok(Fused { ranked, passages });
     }
@@ -106,7 +102,7 @@ pub fn fuse(
         Mode::Meaning => vec![],
         _ => lexical,
     };
-    let sentences = best_sentences(snap, vectors, &query, &lexical, &dense, &mut numbers)?;
+    let sentences = best_sentences(snap, vectors, query, &lexical, numbers)?;
     let (wp, ws) = (r.passage_weight, r.sentence_weight);
     let lists: Vec<(&[(f32, DocAddress)], f32)> = match mode {
         // Meaning alone: the same shares of the two meaning scores.
@@ -114,20 +110,20 @@ pub fn fuse(
         _ => vec![(&lexical, 1.0 - wp - ws), (&dense, wp), (&sentences, ws)],
     };
     Ok(Fused {
-        ranked: mix(&lists, r.dense_floor),
+        ranked: mix(&lists),
         passages,
     })
 }
 
 /// Every candidate's best sentence cosine (a candidate without sentences is left out).
-/// `numbers` has the dense list's numbers; the lexical list's are found by their ids.
+/// `numbers` has the dense list's numbers in the vectors; the lexical list's are found by
+/// their ids.
 fn best_sentences(
     snap: &Snapshot,
     vectors: &Vectors,
     query: &[f32],
     lexical: &[(f32, DocAddress)],
-    dense: &[(f32, DocAddress)],
-    numbers: &mut HashMap<DocAddress, usize>,
+    mut numbers: HashMap<DocAddress, usize>,
 ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
     let missing: Vec<DocAddress> = lexical
         .iter()
@@ -139,17 +135,10 @@ fn best_sentences(
             numbers.insert(*addr, n);
         }
     }
-    let mut out = vec![];
-    for &(_, addr) in dense.iter().chain(lexical) {
-        if let Some(s) = numbers
-            .get(&addr)
-            .and_then(|&n| vectors.best_sentence(n, query))
-            && !out.iter().any(|&(_, a)| a == addr)
-        {
-            out.push((s, addr));
-        }
-    }
-    Ok(out)
+    Ok(numbers
+        .into_iter()
+        .filter_map(|(addr, n)| Some((vectors.best_sentence(n, query)?, addr)))
+        .collect())
 }
 
 /// The ids of `docs`, from the id column (no stored document is read).
@@ -180,53 +169,12 @@ fn ids(
     Ok(out)
 }
 
-/// The query vector moved towards the best passages of the lexical ranking's first documents
-/// (Rocchio's feedback, in vector space), normalised again; the query itself when off.
-fn feedback(
-    snap: &Snapshot,
-    vectors: &Vectors,
-    lexical: &[(f32, DocAddress)],
-    query: &[f32],
-    r: &Ranking,
-) -> Result<Vec<f32>, SearchError> {
-    if r.dense_feedback <= 0.0 || r.dense_feedback_docs == 0 {
-        return Ok(query.to_vec());
-    }
-    let mut sum = vec![0f32; query.len()];
-    let mut n = 0;
-    for &(_, addr) in lexical.iter().take(r.dense_feedback_docs) {
-        let doc: tantivy::TantivyDocument = snap.searcher.doc(addr)?;
-        let id = crate::index::stored_str(&doc, snap.index.fields.id);
-        if let Some(v) = vectors.best_passage_vector(id, query) {
-            for (s, x) in sum.iter_mut().zip(v) {
-                *s += x;
-            }
-            n += 1;
-        }
-    }
-    if n == 0 {
-        return Ok(query.to_vec());
-    }
-    let mut q: Vec<f32> = query
-        .iter()
-        .zip(&sum)
-        .map(|(a, s)| a + r.dense_feedback * s / n as f32)
-        .collect();
-    let norm = q.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-    for x in &mut q {
-        *x /= norm;
-    }
-    Ok(q)
-}
-
 /// A convex mix over the union of the lists (each with its weight), best first. Each list's
-/// scores are normalised to [0, 1] by its best score and a floor: its own lowest (min-max),
-/// or for the cosines a fixed `dense_floor` when one is given (≥ −1: the "theoretical
-/// minimum" normalisation of Bruch et al. 2023, which does not stretch a list whose scores
-/// are all close). The first list is the lexical one when there is one (never floored).
-fn mix(lists: &[(&[(f32, DocAddress)], f32)], dense_floor: f32) -> Vec<(f32, DocAddress)> {
-    let norm = |list: &[(f32, DocAddress)], floor: Option<f32>| -> HashMap<DocAddress, f32> {
-        let lo = floor.unwrap_or_else(|| list.iter().map(|x| x.0).fold(f32::INFINITY, f32::min));
+/// scores are min-max normalised to [0, 1] (a fixed floor for the cosines, Bruch et al.
+/// 2023's "theoretical minimum", lowered SciFact train: README).
+fn mix(lists: &[(&[(f32, DocAddress)], f32)]) -> Vec<(f32, DocAddress)> {
+    let norm = |list: &[(f32, DocAddress)]| -> HashMap<DocAddress, f32> {
+        let lo = list.iter().map(|x| x.0).fold(f32::INFINITY, f32::min);
         let hi = list.iter().map(|x| x.0).fold(f32::NEG_INFINITY, f32::max);
         // One document, or all alike: each is as good as the list's best.
         if hi - lo <= f32::EPSILON * hi.abs().max(1.0) {
@@ -236,12 +184,8 @@ fn mix(lists: &[(&[(f32, DocAddress)], f32)], dense_floor: f32) -> Vec<(f32, Doc
             .map(|&(s, a)| (a, ((s - lo) / (hi - lo)).max(0.0)))
             .collect()
     };
-    let floor = (dense_floor >= -1.0).then_some(dense_floor);
-    let normed: Vec<(HashMap<DocAddress, f32>, f32)> = lists
-        .iter()
-        .enumerate()
-        .map(|(i, &(l, w))| (norm(l, if i == 0 { None } else { floor }), w))
-        .collect();
+    let normed: Vec<(HashMap<DocAddress, f32>, f32)> =
+        lists.iter().map(|&(l, w)| (norm(l), w)).collect();
     let mut all: Vec<DocAddress> = lists
         .iter()
         .flat_map(|(l, _)| l.iter().map(|x| x.1))
@@ -266,16 +210,13 @@ fn mix(lists: &[(&[(f32, DocAddress)], f32)], dense_floor: f32) -> Vec<(f32, Doc
 mod tests {
     use super::*;
 
-    const MINMAX: f32 = -2.0;
-
     #[test]
     fn the_mix_weighs_both_lists_and_keeps_documents_of_either() {
         let a = |d| DocAddress::new(0, d);
         let lexical = [(10.0, a(1)), (6.0, a(2)), (2.0, a(3))];
         let dense = [(0.9, a(4)), (0.8, a(2)), (0.1, a(1))];
-        let two = |l: &[(f32, DocAddress)], d: &[(f32, DocAddress)], w: f32| {
-            mix(&[(l, 1.0 - w), (d, w)], MINMAX)
-        };
+        let two =
+            |l: &[(f32, DocAddress)], d: &[(f32, DocAddress)], w: f32| mix(&[(l, 1.0 - w), (d, w)]);
         let fused = two(&lexical, &dense, 0.3);
         let order: Vec<u32> = fused.iter().map(|x| x.1.doc_id).collect();
         // 1: 0.7·1 + 0.3·0 = 0.70; 2: 0.7·0.5 + 0.3·0.875 = 0.61; 4: 0.3; 3: 0.
@@ -287,7 +228,7 @@ mod tests {
         assert_eq!(one[0].1, a(7), "{one:?}");
         // A third list (the sentences) moves a document its best sentence matches.
         let sentences = [(0.9, a(3)), (0.2, a(1)), (0.1, a(2)), (0.0, a(4))];
-        let three = mix(&[(&lexical, 0.5), (&dense, 0.2), (&sentences, 0.3)], MINMAX);
+        let three = mix(&[(&lexical, 0.5), (&dense, 0.2), (&sentences, 0.3)]);
         let order: Vec<u32> = three.iter().map(|x| x.1.doc_id).collect();
         // 1: 0.5 + 0 + 0.3·0.22 = 0.57; 2: 0.25 + 0.175 + 0.03 = 0.46; 3: 0 + 0 + 0.3 = 0.3;
         // 4: 0.2.

@@ -59,14 +59,8 @@ pub struct Ranking {
     /// (the lexical one has the rest; 0 sentence weight: as without sentences).
     pub passage_weight: f32,
     pub sentence_weight: f32,
-    /// The cosines' floor in the fusion's normalisation (below −1: their own lowest).
-    pub dense_floor: f32,
     /// Documents taken from each ranking into the fusion.
     pub fusion_depth: usize,
-    /// Feedback in vector space: the query vector moves this far towards the best passages
-    /// of the lexical ranking's first `dense_feedback_docs` documents (0: off).
-    pub dense_feedback: f32,
-    pub dense_feedback_docs: usize,
 }
 
 impl Default for Ranking {
@@ -100,10 +94,7 @@ impl Default for Ranking {
             dense_weight: 0.3,
             passage_weight: 0.1,
             sentence_weight: 0.5,
-            dense_floor: -2.0,
             fusion_depth: 100,
-            dense_feedback: 0.0,
-            dense_feedback_docs: 3,
         }
     }
 }
@@ -149,10 +140,7 @@ impl Ranking {
             "dense_weight" => self.dense_weight = f()?,
             "passage_weight" => self.passage_weight = f()?,
             "sentence_weight" => self.sentence_weight = f()?,
-            "dense_floor" => self.dense_floor = f()?,
             "fusion_depth" => self.fusion_depth = u()?,
-            "dense_feedback" => self.dense_feedback = f()?,
-            "dense_feedback_docs" => self.dense_feedback_docs = u()?,
             _ => return Err(format!("unknown ranking parameter {key}")),
         }
         Ok(())

@@ -21,7 +21,6 @@
 //!
 //! Passages come first so the scan for the nearest reads one run of them; sentences are
 //! read only for the candidates a fusion already has ([`Vectors::best_sentence`]).
-//! ```
 
 use std::ops::Range;
 use std::path::Path;
@@ -59,6 +58,7 @@ struct Sections {
     docs: usize,
     passages: usize,
     sentences: usize,
+    names: usize,
     at_docs: usize,
     at_passages: usize,
     at_scales: usize,
@@ -88,6 +88,7 @@ impl Sections {
             docs,
             passages,
             sentences,
+            names,
             at_docs,
             at_passages,
             at_scales,
@@ -110,6 +111,18 @@ impl Sections {
         }
         let s = Sections::new(dim, docs, passages, sentences, names, model_len);
         (s.len == b.len()).then_some(s)
+    }
+
+    /// The header's counts, in the order [`Sections::read`] takes them.
+    fn header(&self) -> [usize; 6] {
+        [
+            self.dim,
+            self.docs,
+            self.passages,
+            self.sentences,
+            self.names,
+            self.model_len,
+        ]
     }
 }
 
@@ -160,17 +173,7 @@ fn build(
     );
     let mut out = vec![0u8; s.len];
     out[..8].copy_from_slice(MAGIC);
-    for (i, v) in [
-        model.dim,
-        layout.len(),
-        passages,
-        sentences,
-        names,
-        model.id.len(),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, v) in s.header().into_iter().enumerate() {
         out[8 + 4 * i..12 + 4 * i].copy_from_slice(&(v as u32).to_le_bytes());
     }
     let put = |out: &mut Vec<u8>, at: usize, v: u32| {
@@ -420,15 +423,6 @@ impl Vectors {
         }
         let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
         (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
-    }
-
-    /// The vector of a document's passage nearest `q`, as f32 (`None`: no such document).
-    pub fn best_passage_vector(&self, id: &str, q: &[f32]) -> Option<Vec<f32>> {
-        let d = self.find(id)?;
-        self.passage_range(d)
-            .map(|p| (self.scale(p) * dot(q, self.raw(p)), p))
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
-            .map(|(_, p)| self.vector(p))
     }
 
     /// Each document's best passage for the query vector `q`, best first, at most `k`; ties
