@@ -92,8 +92,8 @@ impl Default for Ranking {
             near: 5,
             near_weight: 0.3,
             dense_weight: 0.3,
-            passage_weight: 0.1,
-            sentence_weight: 0.5,
+            passage_weight: 0.175,
+            sentence_weight: 0.475,
             fusion_depth: 100,
         }
     }

@@ -407,7 +407,20 @@ impl Vectors {
             return None;
         }
         let first = self.doc_field(doc, 4);
-        (first..first + self.doc_field(doc, 5))
+        self.best_unit(q, first..first + self.doc_field(doc, 5))
+    }
+
+    /// The cosine of document `doc`'s passage nearest `q`, as [`Vectors::nearest`] scores it
+    /// (`None`: it has no passages).
+    pub fn best_passage(&self, doc: usize, q: &[f32]) -> Option<f32> {
+        if q.len() != self.s.dim || doc >= self.s.docs {
+            return None;
+        }
+        self.best_unit(q, self.passage_range(doc))
+    }
+
+    fn best_unit(&self, q: &[f32], units: Range<usize>) -> Option<f32> {
+        units
             .map(|u| self.scale(u) * dot(q, self.raw(u)))
             .max_by(f32::total_cmp)
     }
@@ -615,6 +628,10 @@ mod tests {
         );
         assert_eq!(v.id(got[0].doc), layout[want[0].1].id);
         assert_eq!(v.text_key(7), [7u8; 16]);
+        // A document's best passage, asked for alone, scores as the scan found it.
+        for g in &got {
+            assert_eq!(v.best_passage(g.doc, &q), Some(g.score));
+        }
         // Every document is found by its id, and its best sentence is the exact one's.
         assert!(v.has_sentences());
         for (i, d) in layout.iter().enumerate() {
