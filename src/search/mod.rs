@@ -171,8 +171,19 @@ pub fn search_with(
     r: &Ranking,
 ) -> Result<Results, SearchError> {
     let (lib, searcher) = (snap.index, &snap.searcher);
-    let parsed = parse(text)?;
+    let mut parsed = parse(text)?;
     let plan = plan::Plan::new(snap, &parsed, opts, r)?;
+    if plan.clauses.is_empty() && plan.filters.is_empty() {
+        // Nothing the index holds: emoji, punctuation. Without this the first stage would
+        // read it as "everything but the exclusions" and list the whole library.
+        parsed.notes.push(format!(
+            "{text:?} has no words to search for: emoji and punctuation are not indexed"
+        ));
+        return Ok(Results {
+            hits: vec![],
+            notes: parsed.notes,
+        });
+    }
     let limit = opts.limit.max(1);
     // Meaning joins when the query has words (a query of operators only stays lexical).
     let meaning = match (&opts.query_vector, &snap.vectors) {
@@ -375,6 +386,35 @@ mod tests {
         assert_eq!(hits[1].id, "c", "phrase beats scattered words");
         assert!(hits[0].snippet.contains("scaling"));
         assert!(!hits[0].highlights.is_empty());
+    }
+
+    #[test]
+    fn a_query_with_nothing_indexable_finds_nothing_and_says_why() {
+        let (_d, lib) = lib_with(&[
+            ("a", "Robots", "Misc", "robots 🤖 everywhere"),
+            ("b", "Kitchens", "Misc", "the laws of kitchens"),
+        ]);
+        let snap = lib.snapshot().unwrap();
+        for q in ["🤖", "🤖 …", "?!"] {
+            let r = search(&snap, q, &opts()).unwrap();
+            assert!(r.hits.is_empty(), "{q}: {:?}", r.hits.len());
+            assert!(
+                r.notes.iter().any(|n| n.contains("no words")),
+                "{:?}",
+                r.notes
+            );
+        }
+        // Exclusions alone and filters alone still list what they select.
+        let r = search(&snap, "-robots", &opts()).unwrap();
+        assert_eq!(
+            r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        let kind = SearchOptions {
+            kind: Some("page".into()),
+            ..opts()
+        };
+        assert_eq!(search(&snap, "🤖", &kind).unwrap().hits.len(), 2);
     }
 
     #[test]
