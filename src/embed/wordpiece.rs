@@ -8,14 +8,14 @@
 //! those of the crate's own implementation, on the same Unicode tables (`unicode_categories`,
 //! `unicode-normalization-alignments`), and a test compares the two on random text.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 use unicode_categories::UnicodeCategories;
 use unicode_normalization_alignments::UnicodeNormalization;
 
 pub struct WordPiece {
-    vocab: HashMap<String, u32>,
+    vocab: FxHashMap<String, u32>,
     unk: u32,
     cls: u32,
     sep: u32,
@@ -72,7 +72,7 @@ struct Model {
     continuing_subword_prefix: String,
     #[serde(default = "hundred")]
     max_input_chars_per_word: usize,
-    vocab: HashMap<String, u32>,
+    vocab: FxHashMap<String, u32>,
 }
 
 fn hashes() -> String {
