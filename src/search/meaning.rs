@@ -104,7 +104,10 @@ pub fn fuse(
         _ => lexical,
     };
     let (dense, sentences) = candidate_scores(snap, vectors, query, &lexical, numbers)?;
-    let (wp, ws) = (r.passage_weight, r.sentence_weight);
+    let (wp, ws) = match plan.terms.len() <= r.short_words {
+        true => (r.short_passage_weight, r.short_sentence_weight),
+        false => (r.passage_weight, r.sentence_weight),
+    };
     let lists: Vec<(&[(f32, DocAddress)], f32)> = match mode {
         // Meaning alone: the same shares of the two meaning scores.
         Mode::Meaning => vec![(&dense, wp / (wp + ws)), (&sentences, ws / (wp + ws))],

@@ -59,6 +59,12 @@ pub struct Ranking {
     /// (the lexical one has the rest; 0 sentence weight: as without sentences).
     pub passage_weight: f32,
     pub sentence_weight: f32,
+    /// The same shares for keyword queries: at most `short_words` words (after stop words).
+    /// A claim restates a sentence, so its passages matter; two or three words are better
+    /// served by their own matches and the best sentence (SciFact train, README).
+    pub short_words: usize,
+    pub short_passage_weight: f32,
+    pub short_sentence_weight: f32,
     /// Documents taken from each ranking into the fusion.
     pub fusion_depth: usize,
 }
@@ -94,6 +100,9 @@ impl Default for Ranking {
             dense_weight: 0.3,
             passage_weight: 0.175,
             sentence_weight: 0.475,
+            short_words: 3,
+            short_passage_weight: 0.05,
+            short_sentence_weight: 0.45,
             fusion_depth: 100,
         }
     }
@@ -141,6 +150,9 @@ impl Ranking {
             "passage_weight" => self.passage_weight = f()?,
             "sentence_weight" => self.sentence_weight = f()?,
             "fusion_depth" => self.fusion_depth = u()?,
+            "short_words" => self.short_words = u()?,
+            "short_passage_weight" => self.short_passage_weight = f()?,
+            "short_sentence_weight" => self.short_sentence_weight = f()?,
             _ => return Err(format!("unknown ranking parameter {key}")),
         }
         Ok(())
