@@ -15,8 +15,9 @@
 //! `--style short` replaces each query by its three rarest words (a keyword query).
 //! `--model DIR --mode hybrid|meaning|lexical` ranks with the model's vectors (the library
 //! must have been embedded with it: `rl-search --index PATH --model DIR update`, or run.py's
-//! kept library); `passage_weight`, `sentence_weight`, `dense_weight` (passages only) and
-//! `fusion_depth` are the fusion's grid parameters. `--export DIR` (with `--model`) writes,
+//! kept library); `passage_weight`, `sentence_weight`, their keyword-query counterparts
+//! `short_passage_weight`, `short_sentence_weight` (up to `short_words` words), `dense_weight`
+//! (passages only) and `fusion_depth` are the fusion's grid parameters. `--export DIR` (with `--model`) writes,
 //! instead of ranking, what a model of the fusion outside Rust needs: per query its vector,
 //! the lexical top 100 and every document's best-passage cosine; per document its mean vector
 //! and nearest documents.

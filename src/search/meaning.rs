@@ -1,14 +1,14 @@
 //! The meaning stage of a hybrid search: the library's passages nearest the query vector (a
-//! document's passage score is its best passage's cosine) fused with the lexical ranking, and
-//! every candidate of either list scored by its best passage and its best sentence — a
+//! document's passage score is its best passage's cosine) join the lexical ranking's best as
+//! candidates, and every candidate is scored by its best passage and its best sentence — a
 //! passage's vector blends its sentences, while a query usually restates one of them. The
-//! fusion is a convex mix of the three scores, each min-max normalised (the lexical top
-//! [`Ranking::fusion_depth`](super::Ranking); the passages and sentences over all candidates,
-//! the lexical top and the passage top `fusion_depth`), a document missing from the lexical
-//! list scoring its minimum. Chosen on SciFact train over reciprocal-rank fusion, re-scoring
-//! the lexical list only, and every sentence in the scan (README). A document found by
-//! meaning alone joins only if it satisfies the query's filters, phrases, required and
-//! excluded words ([`super::plan::Plan::constraints`]).
+//! fusion is a convex mix of the three scores, each min-max normalised over the candidates
+//! (the lexical top and the passage top [`Ranking::fusion_depth`](super::Ranking)), a
+//! document missing from the lexical list scoring its minimum; keyword queries have shares of
+//! their own. Chosen on SciFact train over reciprocal-rank fusion, re-scoring the lexical list
+//! only, and every sentence in the scan (README). A document found by meaning alone joins only
+//! if it satisfies the query's filters, phrases, required and excluded words
+//! ([`super::plan::Plan::constraints`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -104,9 +104,10 @@ pub fn fuse(
         _ => lexical,
     };
     let (dense, sentences) = candidate_scores(snap, vectors, query, &lexical, numbers)?;
-    let (wp, ws) = match plan.terms.len() <= r.short_words {
-        true => (r.short_passage_weight, r.short_sentence_weight),
-        false => (r.passage_weight, r.sentence_weight),
+    let (wp, ws) = if plan.terms.len() <= r.short_words {
+        (r.short_passage_weight, r.short_sentence_weight)
+    } else {
+        (r.passage_weight, r.sentence_weight)
     };
     let lists: Vec<(&[(f32, DocAddress)], f32)> = match mode {
         // Meaning alone: the same shares of the two meaning scores.
@@ -119,13 +120,14 @@ pub fn fuse(
     })
 }
 
+type Scores = Vec<(f32, DocAddress)>;
+
 /// Every candidate's best passage and best sentence cosines (a candidate without vectors is
 /// left out; one without sentences has no sentence score). Both are scored for every
 /// candidate, not only for the list that found it: a lexical candidate just outside the
-/// passage top 100 is not as far from the query as the list's last one (SciFact train 0.7552
-/// → 0.7566, README). `numbers` has the dense list's numbers in the vectors; the lexical
-/// list's are found by their ids.
-type Scores = Vec<(f32, DocAddress)>;
+/// passage top 100 is not as far from the query as the list's last one (SciFact train 0.7542
+/// → 0.7559 with the shares chosen again, README). `numbers` has the dense list's numbers in
+/// the vectors; the lexical list's are found by their ids.
 fn candidate_scores(
     snap: &Snapshot,
     vectors: &Vectors,
