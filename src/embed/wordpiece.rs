@@ -72,7 +72,35 @@ struct Model {
     continuing_subword_prefix: String,
     #[serde(default = "hundred")]
     max_input_chars_per_word: usize,
+    #[serde(deserialize_with = "vocabulary")]
     vocab: FxHashMap<String, u32>,
+}
+
+/// The vocabulary, in a map made big enough at once: JSON does not say how many entries
+/// follow, and growing a map of 30,522 words rehashes it a dozen times on every model load.
+fn vocabulary<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FxHashMap<String, u32>, D::Error> {
+    struct Words;
+    impl<'de> serde::de::Visitor<'de> for Words {
+        type Value = FxHashMap<String, u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of word pieces to ids")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut m: M,
+        ) -> Result<Self::Value, M::Error> {
+            // BERT's vocabularies hold about 30,000 pieces.
+            let mut out = FxHashMap::with_capacity_and_hasher(
+                m.size_hint().unwrap_or(32_768),
+                Default::default(),
+            );
+            while let Some((k, v)) = m.next_entry()? {
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Words)
 }
 
 fn hashes() -> String {
