@@ -17,10 +17,10 @@
 //! must have been embedded with it: `rl-search --index PATH --model DIR update`, or run.py's
 //! kept library); `passage_weight`, `sentence_weight`, their keyword-query counterparts
 //! `short_passage_weight`, `short_sentence_weight` (up to `short_words` words), `dense_weight`
-//! (passages only) and `fusion_depth` are the fusion's grid parameters. `--export DIR` (with `--model`) writes,
-//! instead of ranking, what a model of the fusion outside Rust needs: per query its vector,
-//! the lexical top 100 and every document's best-passage cosine; per document its mean vector
-//! and nearest documents.
+//! (passages only) and `fusion_depth` are the fusion's grid parameters. `--export DIR` (with
+//! `--model`) writes, instead of ranking, what a model of the fusion outside Rust needs: per
+//! query its vector, the lexical top 100 and every document's best-passage cosine; per
+//! document its mean vector and nearest documents.
 //! `--grid` varies a `Ranking` parameter (title, link_text, section, author, body, k1, b,
 //! b_title, rr_title, rr_other, mix, proximity,
 //! window, coordination, depth, stop_words, feedback_max_words, feedback_weight, rm3_docs,

@@ -358,6 +358,14 @@ fn unit(v: &[f32]) -> Vec<f32> {
 mod tests {
     use super::*;
 
+    /// A three-dimensional model, for stores made in a test.
+    fn tiny() -> ModelInfo {
+        ModelInfo {
+            id: "tiny@1".into(),
+            dim: 3,
+        }
+    }
+
     fn layout_of(library: &Path) -> Vec<DocPassages> {
         let mut l: Vec<DocPassages> = layout(library).into_values().collect();
         l.sort_by(|a, b| a.id.cmp(&b.id));
@@ -366,11 +374,7 @@ mod tests {
 
     #[test]
     fn a_layout_from_before_sentences_reads_as_documents_without_them() {
-        let lib = tempfile::tempdir().unwrap();
-        let model = ModelInfo {
-            id: "tiny@1".into(),
-            dim: 3,
-        };
+        let (lib, model) = (tempfile::tempdir().unwrap(), tiny());
         let mut s = VectorStore::open(lib.path(), &model, false).unwrap();
         let a = s.push(key("alpha"), &unit(&[1.0, 0.0, 0.0]));
         s.checkpoint(&[]).unwrap();
@@ -404,11 +408,7 @@ mod tests {
 
     #[test]
     fn vectors_are_kept_by_text_and_a_torn_record_is_cut_off() {
-        let lib = tempfile::tempdir().unwrap();
-        let model = ModelInfo {
-            id: "tiny@1".into(),
-            dim: 3,
-        };
+        let (lib, model) = (tempfile::tempdir().unwrap(), tiny());
         let mut s = VectorStore::open(lib.path(), &model, false).unwrap();
         let a = s.push(key("alpha"), &unit(&[1.0, 0.0, 0.0]));
         let b = s.push(key("beta"), &unit(&[0.0, 1.0, 0.2]));

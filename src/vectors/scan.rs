@@ -174,11 +174,8 @@ fn build(
     let mut out = vec![0u8; s.len];
     out[..8].copy_from_slice(MAGIC);
     for (i, v) in s.header().into_iter().enumerate() {
-        out[8 + 4 * i..12 + 4 * i].copy_from_slice(&(v as u32).to_le_bytes());
+        put(&mut out, 8 + 4 * i, v as u32);
     }
-    let put = |out: &mut Vec<u8>, at: usize, v: u32| {
-        out[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    };
     out[s.at_names..s.at_names + model.id.len()].copy_from_slice(model.id.as_bytes());
     let (mut name_at, mut p, mut sentence) = (model.id.len(), 0usize, passages);
     for (i, d) in layout.iter().enumerate() {
@@ -214,10 +211,8 @@ fn put_unit(
     dim: usize,
     vector: &mut impl FnMut(u32) -> Option<Vec<f32>>,
 ) -> Option<()> {
-    out[s.at_passages + u * 8..s.at_passages + u * 8 + 4]
-        .copy_from_slice(&placed.start.to_le_bytes());
-    out[s.at_passages + u * 8 + 4..s.at_passages + u * 8 + 8]
-        .copy_from_slice(&placed.end.to_le_bytes());
+    put(out, s.at_passages + u * 8, placed.start);
+    put(out, s.at_passages + u * 8 + 4, placed.end);
     let v = vector(placed.record)?;
     if v.len() != dim {
         return None;
@@ -229,6 +224,11 @@ fn put_unit(
         *o = x as u8;
     }
     Some(())
+}
+
+/// Writes `v` at byte `at`, little-endian.
+fn put(out: &mut [u8], at: usize, v: u32) {
+    out[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 
 /// A vector as int8 values and the scale that maps them back (`value ≈ scale · int`).
