@@ -134,7 +134,7 @@ pub struct SimilarArgs {
     pub target: String,
 
     /// Number of documents to show
-    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT)]
+    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT, value_parser = how_many)]
     pub limit: usize,
 
     /// One JSON object per hit, per line
@@ -261,7 +261,7 @@ pub struct SearchArgs {
     pub query: Vec<String>,
 
     /// Number of hits to show
-    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT)]
+    #[arg(short = 'n', long, value_name = "N", default_value_t = crate::search::DEFAULT_LIMIT, value_parser = how_many)]
     pub limit: usize,
 
     /// Only documents whose section matches
@@ -491,6 +491,14 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A number of results: 0 used to show one (the search asks for at least one).
+fn how_many(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a whole number of at least 1".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +515,18 @@ mod tests {
         assert!(parse_since("2026-11-30T08:00:00Z").is_ok());
         let e = parse_since("last tuesday").unwrap_err();
         assert!(e.contains("7d") && e.contains("2026-11-30"), "{e}");
+    }
+
+    #[test]
+    fn zero_results_is_refused_not_rounded_up() {
+        for cmd in ["search", "similar"] {
+            let e = Cli::try_parse_from(["rl-search", cmd, "x", "--limit", "0"]).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains("--limit") && text.contains("at least 1"),
+                "{text}"
+            );
+        }
+        assert!(Cli::try_parse_from(["rl-search", "search", "x", "-n", "3"]).is_ok());
     }
 }
