@@ -20,6 +20,7 @@ pub mod ranking;
 pub mod similar;
 pub mod skim;
 pub mod snippet;
+pub mod unmatched;
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -239,6 +240,11 @@ pub fn search_with(
         ranked = fused.ranked;
         passages = fused.passages;
     }
+    if ranked.is_empty() {
+        parsed
+            .notes
+            .extend(unmatched::notes(searcher, &plan.named)?);
+    }
     ranked.truncate(limit);
     let shown = &ranked[opts.offset.min(ranked.len())..];
     // Snippets show the user's own words, not the expansion's.
@@ -415,6 +421,58 @@ mod tests {
             ..opts()
         };
         assert_eq!(search(&snap, "🤖", &kind).unwrap().hits.len(), 2);
+    }
+
+    #[test]
+    fn a_filter_that_selects_nothing_is_named_with_the_values_there_are() {
+        let (_d, lib) = lib_with(&[
+            ("a", "Robots", "Misc", "robots everywhere"),
+            ("b", "Kitchens", "Misc", "the laws of kitchens"),
+        ]);
+        let snap = lib.snapshot().unwrap();
+        let typo = SearchOptions {
+            kind: Some("papr".into()),
+            ..opts()
+        };
+        let r = search(&snap, "robots", &typo).unwrap();
+        assert!(r.hits.is_empty());
+        assert_eq!(
+            r.notes,
+            [r#"no document has kind "papr"; the library's kinds: page"#]
+        );
+        // The same typed in the query; a tag nobody has; a section.
+        let r = search(&snap, "host:exmple.org robots", &opts()).unwrap();
+        assert_eq!(
+            r.notes,
+            [r#"no document has host "exmple.org"; the library's hosts: example.org"#]
+        );
+        let tag = SearchOptions {
+            tags: vec!["rlhf".into()],
+            ..opts()
+        };
+        let r = search(&snap, "robots", &tag).unwrap();
+        assert_eq!(
+            r.notes,
+            [r#"no document has tag "rlhf"; no document has any tag"#]
+        );
+        let r = search(&snap, "tag:rlhf robots", &opts()).unwrap();
+        assert_eq!(
+            r.notes,
+            [r#"no document has tag "rlhf"; no document has any tag"#]
+        );
+        let section = SearchOptions {
+            section: Some("Algos".into()),
+            ..opts()
+        };
+        let r = search(&snap, "robots", &section).unwrap();
+        assert_eq!(r.notes, [r#"no document's section has the words "Algos""#]);
+        // A filter that selects something, with words that match nothing there: no note.
+        let page = SearchOptions {
+            kind: Some("page".into()),
+            ..opts()
+        };
+        let r = search(&snap, "zebras", &page).unwrap();
+        assert!(r.hits.is_empty() && r.notes.is_empty(), "{:?}", r.notes);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct Plan {
     pub clauses: Vec<(TOccur, Box<dyn Query>)>,
     /// What only narrows: kind, host and section filters.
     pub filters: Vec<Box<dyn Query>>,
+    /// The filters that select (not the exclusions), as the user named them: what to check
+    /// when a search finds nothing ([`super::unmatched`]).
+    pub named: Vec<NamedFilter>,
     pub terms: Vec<QueryTerm>,
     /// The words that rank (for snippets, highlighting, feedback).
     pub positive_text: String,
@@ -41,6 +44,16 @@ pub struct Plan {
     /// Free words are all that ranks (no phrase, prefix, fuzzy or field clause): the second
     /// stage may replace the first stage's scores.
     pub rerank: bool,
+}
+
+/// A filter as the user gave it: `--kind paper`, `host:arxiv.org`, `--section Algos`.
+pub struct NamedFilter {
+    /// kind, host, tag or section.
+    pub what: &'static str,
+    pub value: String,
+    /// The untokenised field whose values can be listed (`None`: the section, a text field).
+    pub field: Option<Field>,
+    pub query: Box<dyn Query>,
 }
 
 impl Plan {
@@ -86,6 +99,7 @@ impl Plan {
         let mut clauses: Vec<(TOccur, Box<dyn Query>)> = vec![];
         let mut filters: Vec<Box<dyn Query>> = vec![];
         let mut free: Vec<String> = vec![];
+        let mut named: Vec<NamedFilter> = vec![];
         let mut rerank = true;
         for c in &parsed.clauses {
             match (&c.item, c.field, c.occur) {
@@ -105,6 +119,24 @@ impl Plan {
                     let Some(q) = clause_query(lib, &mut analyzer, c, r)? else {
                         continue;
                     };
+                    if let (
+                        Some(what @ ("kind" | "host" | "tag")),
+                        Item::Words(v) | Item::Phrase(v),
+                    ) = (c.field, &c.item)
+                        && c.occur != Occur::MustNot
+                    {
+                        let field = match what {
+                            "kind" => f.kind,
+                            "host" => f.host,
+                            _ => f.tag,
+                        };
+                        named.push(NamedFilter {
+                            what,
+                            value: v.clone(),
+                            field: Some(field),
+                            query: q.box_clone(),
+                        });
+                    }
                     if filter && c.occur != Occur::MustNot {
                         filters.push(q);
                     } else {
@@ -136,23 +168,33 @@ impl Plan {
             let q = term_in_fields(&f, &t.stem, r);
             clauses.push((TOccur::Should, boosted(q, t.count)));
         }
+        let mut narrow = |what, value: &str, field, q: Box<dyn Query>| {
+            named.push(NamedFilter {
+                what,
+                value: value.to_string(),
+                field,
+                query: q.box_clone(),
+            });
+            filters.push(q);
+        };
         if let Some(section) = &opts.section {
             let words = analyze(&mut analyzer, section);
             if let Some(q) = phrase_in(f.section, &words) {
-                filters.push(q);
+                narrow("section", section, None, q);
             }
         }
-        for (field, value) in [(f.kind, &opts.kind), (f.host, &opts.host)] {
+        for (what, field, value) in [("kind", f.kind, &opts.kind), ("host", f.host, &opts.host)] {
             if let Some(v) = value {
-                filters.push(exact(field, v));
+                narrow(what, v, Some(field), exact(field, v));
             }
         }
         for t in &opts.tags {
-            filters.push(exact(f.tag, t));
+            narrow("tag", t, Some(f.tag), exact(f.tag, t));
         }
         Ok(Plan {
             clauses,
             filters,
+            named,
             terms,
             positive_text: parsed.positive_text(),
             fields: f,
