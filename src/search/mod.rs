@@ -430,42 +430,46 @@ mod tests {
             ("b", "Kitchens", "Misc", "the laws of kitchens"),
         ]);
         let snap = lib.snapshot().unwrap();
-        let typo = SearchOptions {
-            kind: Some("papr".into()),
-            ..opts()
+        let with = |f: fn(&mut SearchOptions)| {
+            let mut o = opts();
+            f(&mut o);
+            o
         };
-        let r = search(&snap, "robots", &typo).unwrap();
-        assert!(r.hits.is_empty());
-        assert_eq!(
-            r.notes,
-            [r#"no document has kind "papr"; the library's kinds: page"#]
-        );
-        // The same typed in the query; a tag nobody has; a section.
-        let r = search(&snap, "host:exmple.org robots", &opts()).unwrap();
-        assert_eq!(
-            r.notes,
-            [r#"no document has host "exmple.org"; the library's hosts: example.org"#]
-        );
-        let tag = SearchOptions {
-            tags: vec!["rlhf".into()],
-            ..opts()
-        };
-        let r = search(&snap, "robots", &tag).unwrap();
-        assert_eq!(
-            r.notes,
-            [r#"no document has tag "rlhf"; no document has any tag"#]
-        );
-        let r = search(&snap, "tag:rlhf robots", &opts()).unwrap();
-        assert_eq!(
-            r.notes,
-            [r#"no document has tag "rlhf"; no document has any tag"#]
-        );
-        let section = SearchOptions {
-            section: Some("Algos".into()),
-            ..opts()
-        };
-        let r = search(&snap, "robots", &section).unwrap();
-        assert_eq!(r.notes, [r#"no document's section has the words "Algos""#]);
+        let cases = [
+            (
+                "robots",
+                with(|o| o.kind = Some("papr".into())),
+                r#"no document has kind "papr"; the library's kinds: page"#,
+            ),
+            // The same typed in the query.
+            (
+                "host:exmple.org robots",
+                opts(),
+                r#"no document has host "exmple.org"; the library's hosts: example.org"#,
+            ),
+            // A tag nobody has, as an option and in the query.
+            (
+                "robots",
+                with(|o| o.tags = vec!["rlhf".into()]),
+                r#"no document has tag "rlhf"; no document has any tag"#,
+            ),
+            (
+                "tag:rlhf robots",
+                opts(),
+                r#"no document has tag "rlhf"; no document has any tag"#,
+            ),
+            // A section is matched by its words: nothing to list.
+            (
+                "robots",
+                with(|o| o.section = Some("Algos".into())),
+                r#"no document's section has the words "Algos""#,
+            ),
+        ];
+        for (q, o, note) in cases {
+            let r = search(&snap, q, &o).unwrap();
+            assert!(r.hits.is_empty(), "{q}");
+            assert_eq!(r.notes, [note], "{q}");
+        }
         // A filter that selects something, with words that match nothing there: no note.
         let page = SearchOptions {
             kind: Some("page".into()),
