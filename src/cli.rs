@@ -242,7 +242,7 @@ pub struct UpdateArgs {
     pub index_threads: usize,
 
     /// Keep at most N versions of each document, the current one included [default: all]
-    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, value_name = "N", value_parser = versions_to_keep)]
     pub keep_versions: Option<usize>,
 
     /// Remove the stored copies and versions of links that are no longer on the list
@@ -483,15 +483,12 @@ pub struct ExtractArgs {
     pub content_type: Option<String>,
 }
 
-/// A count of at least 1 (`--keep-versions`: the current version is always kept).
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err("give a whole number of at least 1 (the current version is always kept)".into()),
-    }
+/// `--keep-versions`: the current version is always kept.
+fn versions_to_keep(s: &str) -> Result<usize, String> {
+    how_many(s).map_err(|e| format!("{e} (the current version is always kept)"))
 }
 
-/// A number of results: 0 used to show one (the search asks for at least one).
+/// A whole number of at least 1 (`--limit 0` used to show one hit: a search asks for one).
 fn how_many(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),

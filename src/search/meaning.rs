@@ -187,8 +187,8 @@ fn ids(
 }
 
 /// A convex mix over the union of the lists (each with its weight), best first. Each list's
-/// scores are min-max normalised to [0, 1] (a fixed floor for the cosines, Bruch et al.
-/// 2023's "theoretical minimum", lowered SciFact train: README).
+/// scores are min-max normalised to [0, 1] over the list (a fixed floor for the cosines —
+/// Bruch et al. 2023's "theoretical minimum" — lowered SciFact train: README).
 fn mix(lists: &[(&[(f32, DocAddress)], f32)]) -> Vec<(f32, DocAddress)> {
     let norm = |list: &[(f32, DocAddress)]| -> HashMap<DocAddress, f32> {
         let lo = list.iter().map(|x| x.0).fold(f32::INFINITY, f32::min);

@@ -458,6 +458,12 @@ mod tests {
                 opts(),
                 r#"no document has tag "rlhf"; no document has any tag"#,
             ),
+            // A value in any script, emoji too: matched whole, so named rather than dropped.
+            (
+                "kind:🤖 robots",
+                opts(),
+                r#"no document has kind "🤖"; the library's kinds: page"#,
+            ),
             // A section is matched by its words: nothing to list.
             (
                 "robots",

@@ -119,17 +119,10 @@ impl Plan {
                     let Some(q) = clause_query(lib, &mut analyzer, c, r)? else {
                         continue;
                     };
-                    if let (
-                        Some(what @ ("kind" | "host" | "tag")),
-                        Item::Words(v) | Item::Phrase(v),
-                    ) = (c.field, &c.item)
+                    if let (Some(field), Some(what), Item::Words(v) | Item::Phrase(v)) =
+                        (value_field(&f, c.field), c.field, &c.item)
                         && c.occur != Occur::MustNot
                     {
-                        let field = match what {
-                            "kind" => f.kind,
-                            "host" => f.host,
-                            _ => f.tag,
-                        };
                         named.push(NamedFilter {
                             what,
                             value: v.clone(),
@@ -257,6 +250,17 @@ fn phrase_in(field: Field, words: &[String]) -> Option<Box<dyn Query>> {
     }
 }
 
+/// The untokenised field a `kind:`, `host:` or `tag:` clause names (matched whole, not by
+/// its words).
+fn value_field(f: &Fields, name: Option<&str>) -> Option<Field> {
+    match name? {
+        "kind" => Some(f.kind),
+        "host" => Some(f.host),
+        "tag" => Some(f.tag),
+        _ => None,
+    }
+}
+
 /// An untokenised field's value (kind, host) as the index keeps it.
 fn exact(field: Field, value: &str) -> Box<dyn Query> {
     let v = value.trim().trim_start_matches("www.").to_ascii_lowercase();
@@ -275,18 +279,13 @@ fn clause_query(
     r: &Ranking,
 ) -> Result<Option<Box<dyn Query>>, SearchError> {
     let f = lib.fields;
+    if let Some(field) = value_field(&f, c.field) {
+        let v = match &c.item {
+            Item::Words(w) | Item::Phrase(w) | Item::Prefix(w) | Item::Fuzzy(w, _) => w,
+        };
+        return Ok(Some(exact(field, v)));
+    }
     let text_fields: Vec<Field> = match c.field {
-        Some("kind") | Some("host") | Some("tag") => {
-            let field = match c.field {
-                Some("kind") => f.kind,
-                Some("tag") => f.tag,
-                _ => f.host,
-            };
-            let v = match &c.item {
-                Item::Words(w) | Item::Phrase(w) | Item::Prefix(w) | Item::Fuzzy(w, _) => w,
-            };
-            return Ok(Some(exact(field, v)));
-        }
         Some(name) => vec![lib.index.schema().get_field(name)?],
         None => vec![f.title, f.link_text, f.section, f.author, f.body],
     };

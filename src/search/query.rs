@@ -232,7 +232,11 @@ fn clause(raw: &str) -> Result<Option<Clause>, QueryError> {
             Item::Words(t.to_string())
         }
     };
+    // Punctuation and emoji are no words to search for, but a kind, host or tag is matched
+    // whole: `tag:🤖` names a tag (or none, which the search then says).
+    let whole = matches!(field, Some("kind" | "host" | "tag"));
     let empty = match &item {
+        Item::Words(w) | Item::Phrase(w) if whole => w.trim().is_empty(),
         Item::Words(w) | Item::Phrase(w) => !w.chars().any(char::is_alphanumeric),
         _ => false,
     };
